@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
+import pg from 'pg'
+import type { Database } from './database.js'
+
+// bigint (int8) columns such as resource_history.seq come back as strings by default; keep them
+// strings (they are cursors), but make timestamptz arrive as Date (pg's default) — nothing to set.
+
+export interface DbOptions {
+  databaseUrl?: string
+  dataDir: string
+  poolSize: number
+  /** Called for every executed query (tests count statements through it). */
+  onQuery?: (event: LogEvent) => void
+}
+
+export interface Db {
+  db: Kysely<Database>
+  /** 'postgres' or 'pglite' — for logs and the readiness probe only. */
+  engine: 'postgres' | 'pglite'
+  close(): Promise<void>
+}
+
+/**
+ * Opens the database: PostgreSQL when a URL is given, else an embedded PGlite served over the
+ * PostgreSQL wire protocol on a Unix socket inside dataDir, so `pg` + Kysely run unchanged on both.
+ */
+export async function createDb(options: DbOptions): Promise<Db> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery })
+    return { db, engine: 'postgres', close: () => db.destroy() }
+  }
+  const embedded = await startEmbeddedPostgres(options.dataDir, options.poolSize)
+  const pool = new pg.Pool({ host: embedded.socketDir, port: 5432, user: 'postgres', database: 'postgres', max: options.poolSize })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery })
+  return {
+    db,
+    engine: 'pglite',
+    close: async () => {
+      await db.destroy()
+      await embedded.stop()
+    },
+  }
+}
+
+/** Starts PGlite (persisted in dataDir, or in memory for 'memory://') behind a socket server. */
+export async function startEmbeddedPostgres(dataDir: string, maxConnections: number) {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
+  const inMemory = dataDir.startsWith('memory://')
+  const socketDir = inMemory ? mkdtempSocketDir() : resolve(dataDir)
+  const pgDir = inMemory ? undefined : resolve(dataDir, 'pg')
+  if (pgDir) mkdirSync(pgDir, { recursive: true })
+  const pglite = pgDir ? await PGlite.create(pgDir) : await PGlite.create()
+  const server = new PGLiteSocketServer({ db: pglite, path: `${socketDir}/.s.PGSQL.5432`, maxConnections })
+  await server.start()
+  return {
+    socketDir,
+    async stop() {
+      await server.stop()
+      await pglite.close()
+    },
+  }
+}
+
+function mkdtempSocketDir(): string {
+  const dir = resolve(process.env.TMPDIR ?? '/tmp', `segimed-pglite-${process.pid}-${Date.now()}`)
+  mkdirSync(dir, { recursive: true })
+  return dir
+}

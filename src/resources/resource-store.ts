@@ -1,0 +1,102 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/database.js'
+import type { HistoryMethod, StoredResource } from './types.js'
+
+/** The current-row view a writer needs before deciding create vs update. */
+export interface CurrentVersion {
+  versionId: number
+  lastUpdated: Date
+  deleted: boolean
+  json: string
+}
+
+export interface VersionWrite {
+  tenantId: string
+  resourceType: string
+  id: string
+  versionId: number
+  lastUpdated: Date
+  deleted: boolean
+  method: HistoryMethod
+  json: string
+}
+
+/**
+ * SQL for current rows and history. Each write is ONE statement (data-modifying CTE) that
+ * writes the current row and the history row together: atomic without an explicit
+ * transaction, and one round trip on the hot path.
+ */
+export class ResourceStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async readCurrent(tenantId: string, resourceType: string, id: string): Promise<CurrentVersion | undefined> {
+    const row = await this.db
+      .selectFrom('resource')
+      .select(['version_id', 'last_updated', 'deleted', 'content'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row && { versionId: row.version_id, lastUpdated: row.last_updated, deleted: row.deleted, json: row.content }
+  }
+
+  async readVersion(tenantId: string, resourceType: string, id: string, versionId: number): Promise<StoredResource | undefined> {
+    const row = await this.db
+      .selectFrom('resource_history')
+      .select(['version_id', 'last_updated', 'deleted', 'content'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
+      .where('version_id', '=', versionId)
+      .executeTakeFirst()
+    return row && toStored(resourceType, id, row)
+  }
+
+  /** Inserts version 1 (or a first version after nothing); false when the id already exists. */
+  async insertNew(w: VersionWrite): Promise<boolean> {
+    const result = await sql<{ version_id: number }>`
+      WITH cur AS (
+        INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
+        VALUES (${w.tenantId}, ${w.resourceType}, ${w.id}, ${w.versionId}, ${w.lastUpdated}, ${w.deleted}, ${w.json})
+        ON CONFLICT (tenant_id, resource_type, id) DO NOTHING
+        RETURNING version_id
+      )
+      INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
+      SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
+      RETURNING version_id`.execute(this.db)
+    return result.rows.length === 1
+  }
+
+  /**
+   * Replaces the current row only if it is still at `expectedVersionId` (optimistic concurrency:
+   * under READ COMMITTED, PostgreSQL re-checks the WHERE after a concurrent writer commits).
+   * Returns false when another writer got there first.
+   */
+  async replaceIfVersion(w: VersionWrite, expectedVersionId: number): Promise<boolean> {
+    const result = await sql<{ version_id: number }>`
+      WITH cur AS (
+        UPDATE resource SET version_id = ${w.versionId}, last_updated = ${w.lastUpdated}, deleted = ${w.deleted}, content = ${w.json}
+        WHERE tenant_id = ${w.tenantId} AND resource_type = ${w.resourceType} AND id = ${w.id} AND version_id = ${expectedVersionId}
+        RETURNING version_id
+      )
+      INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
+      SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
+      RETURNING version_id`.execute(this.db)
+    return result.rows.length === 1
+  }
+}
+
+export function toStored(
+  resourceType: string,
+  id: string,
+  row: { version_id: number; last_updated: Date; deleted: boolean; content: string },
+): StoredResource {
+  return {
+    resourceType,
+    id,
+    versionId: String(row.version_id),
+    lastUpdated: row.last_updated.toISOString(),
+    deleted: row.deleted,
+    json: row.content,
+  }
+}

@@ -37,7 +37,7 @@ const schema: JSONSchemaType<Config> = {
     dbPoolSize: { type: 'integer', minimum: 1, maximum: 200 },
     bootstrapTenant: { type: 'string', nullable: true, pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
     bootstrapClientId: { type: 'string', nullable: true, minLength: 1 },
-    bootstrapClientSecret: { type: 'string', nullable: true, minLength: 8 },
+    bootstrapClientSecret: { type: 'string', nullable: true, minLength: 16 },
   },
   required: ['dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'tokenTtlSeconds', 'dbPoolSize'],
   additionalProperties: false,

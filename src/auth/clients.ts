@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { conflict, invalid } from '../errors.js'
-import type { OAuthClient, OAuthStore } from '../resources/oauth-store.js'
+import type { OAuthClient, OAuthStore } from '../resources/index.js'
 import { generateClientSecret, hashClientSecret, isClientSecretValid } from './client-secret.js'
 
 /** Confidential OAuth clients: registration and authentication (RFC 6749 §2.3.1). */

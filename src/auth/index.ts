@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { OAuthStore } from '../resources/oauth-store.js'
+import type { OAuthStore } from '../resources/index.js'
 import type { AuthContext } from './access.js'
 import { issueAccessToken, verifyAccessToken, type TokenSettings } from './access-token.js'
 import { createClientRegistry } from './clients.js'

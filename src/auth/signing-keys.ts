@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
-import type { OAuthStore, SigningKey } from '../resources/oauth-store.js'
+import type { OAuthStore, SigningKey } from '../resources/index.js'
 
 export const TOKEN_ALG = 'ES256'
 

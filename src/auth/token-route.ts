@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import type { OAuthClient } from '../resources/oauth-store.js'
+import type { OAuthClient } from '../resources/index.js'
 import { narrowScope } from './scopes.js'
 
 /**

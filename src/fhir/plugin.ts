@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { Auth } from '../auth/index.js'
-import type { Repository, TenantStore } from '../resources/index.js'
+import type { FhirPluginOptions } from './options.js'
 import { notFound } from '../errors.js'
 import { negotiateResponseType, registerBodyParsers } from './content-type.js'
 import { fhirErrorHandler } from './outcome.js'
@@ -8,15 +7,7 @@ import { registerHistoryRoutes } from './routes/history.js'
 import { registerMetadataRoutes } from './routes/metadata.js'
 import { registerResourceRoutes } from './routes/resource.js'
 
-export interface FhirPluginOptions {
-  repo: Repository
-  tenants: TenantStore
-  auth: Auth
-  /** Public server URL without trailing slash. */
-  serverUrl: string
-  bodyLimit: number
-  maxJsonDepth: number
-}
+export type { FhirPluginOptions } from './options.js'
 
 /** Paths under /fhir/{tenant} that answer without a token (capability discovery). */
 const PUBLIC_PATHS = new Set(['metadata', '.well-known/smart-configuration'])

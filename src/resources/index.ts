@@ -21,7 +21,7 @@ export { createPgRepository, type RepositoryDeps } from './pg-repository.js'
 /** Tenants: find (cached), ensure (tenant row + its Organization), list. */
 export { createTenantStore, TENANT_SLUG, type TenantStore } from './tenants.js'
 /** OAuth clients and signing keys (SQL for src/auth). */
-export { createOAuthStore, type OAuthStore } from './oauth-store.js'
+export { createOAuthStore, type OAuthStore, type OAuthClient, type NewOAuthClient, type SigningKey, type NewSigningKey } from './oauth-store.js'
 /** R4 definitions: resource type list and the validator every write runs. */
 export { loadFhirDefinitions, R4_RESOURCE_TYPES, isResourceType, validateResource } from './validation/index.js'
 /** FHIR date values as precision ranges (for _since, _at, _lastUpdated). */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildCapabilityStatement } from '../capability.js'
 import { sendJson } from '../content-type.js'
 import { fhirContext } from '../context.js'
-import type { FhirPluginOptions } from '../plugin.js'
+import type { FhirPluginOptions } from '../options.js'
 
 /** capabilities (https://hl7.org/fhir/R4/http.html#capabilities) and SMART discovery; no token needed. */
 export function registerMetadataRoutes(app: FastifyInstance, options: FhirPluginOptions) {

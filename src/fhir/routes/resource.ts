@@ -7,7 +7,7 @@ import type { StoredResource } from '../../resources/index.js'
 import { sendJson } from '../content-type.js'
 import { authOf, fhirContext } from '../context.js'
 import { isNotModified, parseIfMatch, sendResource, sendWriteResult, setVersionHeaders } from '../headers.js'
-import type { FhirPluginOptions } from '../plugin.js'
+import type { FhirPluginOptions } from '../options.js'
 import { knownType } from '../resource-type.js'
 import { searchType } from './search.js'
 

@@ -66,8 +66,7 @@ function applyOperation(document: unknown, operation: JsonPatchOperation): unkno
     case 'remove':
       return remove(document, operation.tokens)
     case 'replace':
-      get(document, operation.tokens)
-      return add(remove(document, operation.tokens), operation.tokens, structuredClone(operation.value))
+      return replace(document, operation.tokens, structuredClone(operation.value))
     case 'move': {
       const from = operation.from ?? []
       const value = get(document, from)
@@ -109,6 +108,16 @@ function add(document: unknown, tokens: readonly string[], value: unknown): unkn
   } else {
     throw unprocessable(`cannot add '${last}' to a primitive value`)
   }
+  return document
+}
+
+function replace(document: unknown, tokens: readonly string[], value: unknown): unknown {
+  if (tokens.length === 0) return value
+  get(document, tokens)
+  const parent = get(document, tokens.slice(0, -1))
+  const last = tokens[tokens.length - 1] as string
+  if (Array.isArray(parent)) parent[Number(last)] = value
+  else if (isJsonObject(parent)) parent[last] = value
   return document
 }
 

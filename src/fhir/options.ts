@@ -1,0 +1,13 @@
+import type { Auth } from '../auth/index.js'
+import type { Repository, TenantStore } from '../resources/index.js'
+
+/** What the FHIR plugin is given by the composition root. */
+export interface FhirPluginOptions {
+  repo: Repository
+  tenants: TenantStore
+  auth: Auth
+  /** Public server URL without trailing slash. */
+  serverUrl: string
+  bodyLimit: number
+  maxJsonDepth: number
+}

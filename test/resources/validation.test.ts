@@ -78,6 +78,26 @@ describe('validateResource', () => {
     expect(issues[0]?.diagnostics).toContain('"nickname"')
   })
 
+  it('rejects a number where an object is expected (Observation.code 7, Patient.name [5])', () => {
+    expect(errorsOf({ ...validObservation(), code: 7 })).toMatchObject([{ code: 'structure', expression: ['Observation.code'] }])
+    expect(expressionsOf({ ...validPatient(), name: [5] })).toEqual(['Patient.name[0]'])
+  })
+
+  it('rejects a string where an object is expected with one issue, not one per character', () => {
+    const patient = { ...validPatient(), extension: [{ url: 'http://example.org/x', valueQuantity: 'abc' }] }
+    expect(expressionsOf(patient)).toEqual(['Patient.extension[0].valueQuantity'])
+  })
+
+  it('rejects an object where a primitive is expected (Patient.birthDate {})', () => {
+    const issues = errorsOf({ ...validPatient(), birthDate: { value: '1970-01-31' } })
+    expect(issues).toMatchObject([{ code: 'structure', expression: ['Patient.birthDate'] }])
+  })
+
+  it('rejects two values for one choice element (valueString and valueBoolean)', () => {
+    const observation = { ...validObservation(), valueQuantity: undefined, valueString: 'x', valueBoolean: true }
+    expect(errorsOf(JSON.parse(JSON.stringify(observation)))).toMatchObject([{ code: 'structure' }])
+  })
+
   it('points at array items with indices such as Patient.name[0].given[1]', () => {
     const patient = { ...validPatient(), name: [{ family: 'García', given: ['Ana', 42] }] }
     expect(expressionsOf(patient)).toEqual(['Patient.name[0].given[1]'])

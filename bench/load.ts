@@ -1,0 +1,122 @@
+/**
+ * Load runner, one scenario per process: bench/run.ts spawns it so that the load never shares
+ * an event loop with a server under test. Usage: `node --import tsx bench/load.ts <plan.json>`.
+ * Prints one JSON line (a LoadResult) on stdout; exits non-zero on failure.
+ */
+import { readFileSync } from 'node:fs'
+import autocannon from 'autocannon'
+
+export interface LoadPlan {
+  /** Origin, e.g. http://127.0.0.1:8090 */
+  origin: string
+  method: 'GET' | 'POST' | 'PUT'
+  /** Request path, or the prefix an id is appended to when `ids` is given. */
+  path: string
+  /** Round-robin ids appended to `path` (read/update). */
+  ids?: string[]
+  /** Body JSON; on PUT the id of each request is set into it. */
+  body?: Record<string, unknown>
+  headers: Record<string, string>
+  connections: number
+  warmupSeconds: number
+  seconds: number
+}
+
+export interface LoadResult {
+  requests: number
+  seconds: number
+  reqPerSec: number
+  p50: number
+  p95: number
+  p99: number
+  max: number
+  non2xx: number
+  errors: number
+  timeouts: number
+  statusCodes: Record<string, number>
+}
+
+function requestsOf(plan: LoadPlan): autocannon.Request[] {
+  const ids = plan.ids
+  if (!ids || ids.length === 0) {
+    return [{ method: plan.method, path: plan.path, body: plan.body ? JSON.stringify(plan.body) : undefined }]
+  }
+  // One counter for all connections: consecutive requests hit consecutive ids, so concurrent
+  // updates never touch the same resource while ids.length > connections.
+  const bodies = plan.method === 'PUT' ? ids.map((id) => JSON.stringify({ ...plan.body, id })) : undefined
+  let next = 0
+  return [
+    {
+      method: plan.method,
+      setupRequest: (request) => {
+        const i = next++ % ids.length
+        return { ...request, path: plan.path + ids[i], body: bodies?.[i] }
+      },
+    },
+  ]
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+function runOnce(plan: LoadPlan, seconds: number, record: (status: number, ms: number) => void): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: plan.origin,
+        connections: plan.connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10,
+        headers: plan.headers,
+        requests: requestsOf(plan),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => record(statusCode, responseTime))
+  })
+}
+
+async function main() {
+  const planFile = process.argv[2]
+  if (!planFile) throw new Error('usage: load.ts <plan.json>')
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as LoadPlan
+  if (plan.warmupSeconds > 0) await runOnce(plan, plan.warmupSeconds, () => {})
+
+  let latencies = new Float64Array(1 << 16)
+  let count = 0
+  const statusCodes: Record<string, number> = {}
+  const started = process.hrtime.bigint()
+  const result = await runOnce(plan, plan.seconds, (status, ms) => {
+    if (count === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2)
+      grown.set(latencies)
+      latencies = grown
+    }
+    latencies[count++] = ms
+    statusCodes[status] = (statusCodes[status] ?? 0) + 1
+  })
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+  const sorted = latencies.subarray(0, count).sort()
+  const out: LoadResult = {
+    requests: count,
+    seconds: elapsed,
+    reqPerSec: count / elapsed,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: percentile(sorted, 100),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+  }
+  process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e)
+  process.exit(1)
+})

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
 import pg from 'pg'
@@ -53,15 +53,53 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections: num
   const socketDir = inMemory ? mkdtempSocketDir() : resolve(dataDir)
   const pgDir = inMemory ? undefined : resolve(dataDir, 'pg')
   if (pgDir) mkdirSync(pgDir, { recursive: true })
-  const pglite = pgDir ? await PGlite.create(pgDir) : await PGlite.create()
-  const server = new PGLiteSocketServer({ db: pglite, path: `${socketDir}/.s.PGSQL.5432`, maxConnections })
-  await server.start()
-  return {
-    socketDir,
-    async stop() {
-      await server.stop()
-      await pglite.close()
-    },
+  const releaseLock = pgDir ? lockDataDir(socketDir) : () => {}
+  try {
+    const pglite = pgDir ? await PGlite.create(pgDir) : await PGlite.create()
+    const server = new PGLiteSocketServer({ db: pglite, path: `${socketDir}/.s.PGSQL.5432`, maxConnections })
+    await server.start()
+    return {
+      socketDir,
+      async stop() {
+        await server.stop()
+        await pglite.close()
+        releaseLock()
+      },
+    }
+  } catch (e) {
+    releaseLock()
+    throw e
+  }
+}
+
+/**
+ * PGlite is a single-process database: two processes on one data directory would corrupt it.
+ * A pid file refuses the second one with a message saying which process holds it.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockFile = resolve(dir, 'segimed.pid')
+  let holder: number | undefined
+  try {
+    holder = Number(readFileSync(lockFile, 'utf8'))
+  } catch {
+    holder = undefined
+  }
+  if (holder && holder !== process.pid && isAlive(holder)) {
+    throw new Error(
+      `The embedded database in ${dir} is in use by process ${holder}. Stop it first, or set DATABASE_URL to use PostgreSQL.`,
+    )
+  }
+  writeFileSync(lockFile, String(process.pid))
+  rmSync(`${dir}/.s.PGSQL.5432`, { force: true })
+  return () => rmSync(lockFile, { force: true })
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -18,7 +18,7 @@ export function expectOutcome(
   expect(outcome.resourceType).toBe('OperationOutcome')
   const issue = outcome.issue?.[0]
   expect(issue?.severity).toBe(expected.severity ?? 'error')
-  expect(issue?.code).toBe(expected.code)
+  expect(issue?.code).toEqual(expected.code)
   if (expected.messageId) expect(issue?.details?.coding).toContainEqual({ system: MESSAGE_SYSTEM, code: expected.messageId })
   if (expected.diagnostics) expect(issue?.diagnostics).toMatch(expected.diagnostics)
   return outcome

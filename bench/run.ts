@@ -1,0 +1,378 @@
+/**
+ * `npm run bench`: our server against a minimal Fastify + pg baseline, same PostgreSQL database,
+ * same machine, load from separate processes (bench/load.ts). See bench/README.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import type { LoadPlan, LoadResult } from './load.js'
+import type { MicroResult } from './micro.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const BENCH_DB = 'segimed_bench'
+const TENANT = 'bench'
+const CLIENT_ID = 'bench'
+const CLIENT_SECRET = 'bench-secret-123456'
+
+const env = process.env
+const settings = {
+  seconds: positive('BENCH_SECONDS', 10),
+  warmupSeconds: positive('BENCH_WARMUP_SECONDS', 2),
+  preload: positive('BENCH_PRELOAD', 2000),
+  adminUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  ourPort: positive('BENCH_OUR_PORT', 18090),
+  minimalPort: positive('BENCH_MINIMAL_PORT', 18091),
+  poolSize: positive('BENCH_DB_POOL_SIZE', 10),
+  scenarios: (env.BENCH_SCENARIOS ?? 'create,read,update').split(',') as Scenario[],
+  concurrencies: (env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number),
+  /** Directory for a V8 CPU profile of our server (node --cpu-prof), e.g. bench/results/prof. */
+  cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined,
+}
+
+type Scenario = 'create' | 'read' | 'update'
+type ServerName = 'ours' | 'minimal'
+interface Target {
+  scenario: Scenario
+  concurrency?: number
+  label: string
+  check: (ours: LoadResult, minimal: LoadResult) => boolean
+}
+interface Row {
+  scenario: Scenario
+  concurrency: number
+  ours: LoadResult
+  minimal: LoadResult
+  ratio: number
+}
+
+const TARGETS: Target[] = [
+  { scenario: 'create', label: 'ratio >= 40%', check: (o, m) => o.reqPerSec / m.reqPerSec >= 0.4 },
+  { scenario: 'read', label: 'ratio >= 70%', check: (o, m) => o.reqPerSec / m.reqPerSec >= 0.7 },
+  { scenario: 'read', concurrency: 16, label: 'ours p99 <= 10 ms', check: (o) => o.p99 <= 10 },
+]
+
+// Every child we start, so that any exit path can stop them.
+const children = new Set<ChildProcess>()
+const scratch = mkdtempSync(join(tmpdir(), 'segimed-bench-'))
+
+function positive(name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`)
+  return n
+}
+
+function benchDatabaseUrl(): string {
+  const url = new URL(settings.adminUrl)
+  url.pathname = `/${BENCH_DB}`
+  return url.toString()
+}
+
+async function recreateDatabase(): Promise<void> {
+  const client = new pg.Client({ connectionString: settings.adminUrl, connectionTimeoutMillis: 10_000 })
+  await client.connect()
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`)
+    await client.query(`CREATE DATABASE ${BENCH_DB}`)
+  } finally {
+    await client.end()
+  }
+}
+
+async function postgresVersion(): Promise<string> {
+  const client = new pg.Client({ connectionString: benchDatabaseUrl() })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version')
+    return rows[0]?.server_version ?? '?'
+  } finally {
+    await client.end()
+  }
+}
+
+/** Spawns `node --import tsx <file>`; keeps the tail of its output for error messages. */
+function spawnTs(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}) {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: { ...env, NODE_ENV: 'production', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (output.stderr = (output.stderr + d.toString()).slice(-8000)))
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child)
+      done(signal ? null : code)
+    }),
+  )
+  return { child, output, exited }
+}
+
+/** Runs a child to completion within `timeoutMs` and parses the JSON line it prints. */
+async function runJsonChild<T>(file: string, args: string[], timeoutMs: number): Promise<T> {
+  const { child, output, exited } = spawnTs(file, args)
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await exited
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`${file} failed (exit ${code ?? 'by signal/timeout'}):\n${output.stderr}`)
+  const line = output.stdout.trim().split('\n').pop() ?? ''
+  return JSON.parse(line) as T
+}
+
+async function startServer(name: ServerName, file: string, port: number, serverEnv: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
+  const server = spawnTs(file, [], { env: { PORT: String(port), LOG_LEVEL: 'warn', ...serverEnv }, nodeArgs })
+  const origin = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  let exitCode: number | null | undefined
+  void server.exited.then((code) => (exitCode = code))
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${name} server exited (${exitCode}) during start:\n${server.output.stderr}`)
+    try {
+      const res = await fetch(`${origin}/healthz`)
+      if (res.ok) return { ...server, origin }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${name} server did not answer /healthz within 60 s:\n${server.output.stderr}`)
+}
+
+/** SIGTERM (lets --cpu-prof write its profile), then SIGKILL after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)))
+  rmSync(scratch, { recursive: true, force: true })
+}
+
+async function fetchToken(origin: string): Promise<string> {
+  const res = await fetch(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
+  })
+  const body = (await res.json()) as { access_token?: string }
+  if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`)
+  return body.access_token
+}
+
+/** Creates `count` resources over HTTP (8 at a time) and returns their ids. */
+async function preload(url: string, headers: Record<string, string>, body: string, count: number): Promise<string[]> {
+  const ids: string[] = []
+  let started = 0
+  const worker = async () => {
+    while (started < count) {
+      started++
+      const res = await fetch(url, { method: 'POST', headers, body })
+      const text = await res.text()
+      if (res.status !== 201) throw new Error(`preload POST ${url} answered ${res.status}: ${text.slice(0, 500)}`)
+      ids.push((JSON.parse(text) as { id: string }).id)
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+  return ids
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['scenario', 'c', 'ours req/s', 'minimal req/s', 'ratio', 'target', 'ours p50/p95/p99 ms', 'minimal p50/p95/p99 ms', 'non-2xx o/m']
+  const lines = rows.map((r) => {
+    const targets = TARGETS.filter((t) => t.scenario === r.scenario && (t.concurrency ?? r.concurrency) === r.concurrency)
+    const target = targets.map((t) => `${t.label} ${t.check(r.ours, r.minimal) ? 'PASS' : 'MISS'}`).join('; ') || '-'
+    const lat = (x: LoadResult) => `${fmt(x.p50, 2)} / ${fmt(x.p95, 2)} / ${fmt(x.p99, 2)}`
+    const bad = (x: LoadResult) => x.non2xx + x.errors + x.timeouts
+    return [r.scenario, String(r.concurrency), fmt(r.ours.reqPerSec, 0), fmt(r.minimal.reqPerSec, 0), `${fmt(r.ratio * 100, 0)}%`, target, lat(r.ours), lat(r.minimal), `${bad(r.ours)}/${bad(r.minimal)}`]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+  const show = (cells: string[]) => cells.map((c, i) => (i <= 1 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  console.log(show(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const l of lines) console.log(show(l))
+}
+
+function printMicro(m: MicroResult): void {
+  const f = (x: { meanUs: number; medianUs: number; iterations: number }) =>
+    `mean ${fmt(x.meanUs / 1000, 3)} ms, median ${fmt(x.medianUs / 1000, 3)} ms (${x.iterations} runs)`
+  console.log(`Microbenchmarks (${m.bodyBytes}-byte Observation, one process, no load running):`)
+  console.log(`  loadFhirDefinitions (once, at start)   ${fmt(m.loadDefinitionsMs, 0)} ms`)
+  console.log(`  validateResource (id+meta stamped)     ${f(m.validateResource)}; ${m.validateIssues} issues`)
+  console.log(`  JSON.parse + JSON.stringify of body    ${f(m.jsonParseStringify)}`)
+  console.log(`  jose jwtVerify ES256 (per request)     ${f(m.jwtVerifyEs256)}`)
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date()
+  const runs = settings.scenarios.length * settings.concurrencies.length * 2
+  console.log(
+    `Segimed FHIR bench: ${settings.scenarios.join('/')} at c=${settings.concurrencies.join(',')}, ` +
+      `${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run, ${runs} runs, ${cpus().length} CPUs, node ${process.version}`,
+  )
+  const body = JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'bench/observation.json'), 'utf8')) as object)
+
+  const micro = await runJsonChild<MicroResult>('bench/micro.ts', [], 120_000)
+  printMicro(micro)
+
+  await recreateDatabase()
+  const databaseUrl = benchDatabaseUrl()
+  const pgVersion = await postgresVersion()
+  console.log(`\nDatabase ${BENCH_DB} recreated (PostgreSQL ${pgVersion}); starting servers...`)
+  const ourBase = `http://127.0.0.1:${settings.ourPort}`
+  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true })
+  const [ours, minimal] = await Promise.all([
+    startServer(
+      'ours',
+      'src/main.ts',
+      settings.ourPort,
+      {
+        DATABASE_URL: databaseUrl,
+        HOST: '127.0.0.1',
+        BASE_URL: ourBase,
+        DB_POOL_SIZE: String(settings.poolSize),
+        BOOTSTRAP_TENANT: TENANT,
+        BOOTSTRAP_CLIENT_ID: CLIENT_ID,
+        BOOTSTRAP_CLIENT_SECRET: CLIENT_SECRET,
+      },
+      settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [],
+    ),
+    startServer('minimal', 'bench/minimal-server.ts', settings.minimalPort, { DATABASE_URL: databaseUrl, DB_POOL_SIZE: String(settings.poolSize) }),
+  ])
+
+  const token = await fetchToken(ours.origin)
+  const servers: Record<ServerName, { origin: string; prefix: string; headers: Record<string, string>; ids: string[] }> = {
+    ours: {
+      origin: ours.origin,
+      prefix: `/fhir/${TENANT}/Observation`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+      ids: [],
+    },
+    minimal: { origin: minimal.origin, prefix: '/Observation', headers: { 'content-type': 'application/json', accept: 'application/json' }, ids: [] },
+  }
+  for (const name of ['ours', 'minimal'] as const) {
+    const s = servers[name]
+    const t0 = Date.now()
+    s.ids = await preload(`${s.origin}${s.prefix}`, s.headers, body, settings.preload)
+    console.log(`Preloaded ${s.ids.length} Observations into ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  }
+
+  const rows: Row[] = []
+  const loadTimeout = (settings.warmupSeconds + settings.seconds) * 1000 + 60_000
+  for (const scenario of settings.scenarios) {
+    for (const concurrency of settings.concurrencies) {
+      const results = {} as Record<ServerName, LoadResult>
+      for (const name of ['ours', 'minimal'] as const) {
+        const s = servers[name]
+        const plan: LoadPlan = {
+          origin: s.origin,
+          method: scenario === 'create' ? 'POST' : scenario === 'read' ? 'GET' : 'PUT',
+          path: scenario === 'create' ? s.prefix : `${s.prefix}/`,
+          ids: scenario === 'create' ? undefined : s.ids,
+          body: scenario === 'read' ? undefined : (JSON.parse(body) as Record<string, unknown>),
+          headers: s.headers,
+          connections: concurrency,
+          warmupSeconds: settings.warmupSeconds,
+          seconds: settings.seconds,
+        }
+        const planFile = join(scratch, `${scenario}-${concurrency}-${name}.json`)
+        writeFileSync(planFile, JSON.stringify(plan))
+        results[name] = await runJsonChild<LoadResult>('bench/load.ts', [planFile], loadTimeout)
+        const r = results[name]
+        console.log(
+          `  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(2)} ${name.padEnd(7)} ${fmt(r.reqPerSec, 0).padStart(6)} req/s  ` +
+            `p50 ${fmt(r.p50, 2)} p95 ${fmt(r.p95, 2)} p99 ${fmt(r.p99, 2)} ms  non-2xx ${r.non2xx} errors ${r.errors} timeouts ${r.timeouts}` +
+            (r.non2xx > 0 ? `  statuses ${JSON.stringify(r.statusCodes)}` : ''),
+        )
+      }
+      rows.push({ scenario, concurrency, ours: results.ours, minimal: results.minimal, ratio: results.ours.reqPerSec / results.minimal.reqPerSec })
+    }
+  }
+
+  console.log('\nResults (ratio = ours / minimal req/s; latency percentiles over every measured request):\n')
+  printTable(rows)
+  console.log()
+  printMicro(micro)
+
+  const failures = rows.filter((r) => r.ours.non2xx + r.ours.errors + r.ours.timeouts + r.minimal.non2xx + r.minimal.errors + r.minimal.timeouts > 0)
+  const resultsDir = join(ROOT, 'bench/results')
+  mkdirSync(resultsDir, { recursive: true })
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*/, '')
+  const file = join(resultsDir, `core-${stamp}.json`)
+  const targets = rows.flatMap((r) =>
+    TARGETS.filter((t) => t.scenario === r.scenario && (t.concurrency ?? r.concurrency) === r.concurrency).map((t) => ({
+      scenario: r.scenario,
+      concurrency: r.concurrency,
+      target: t.label,
+      pass: t.check(r.ours, r.minimal),
+    })),
+  )
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        command: 'npm run bench',
+        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, postgres: pgVersion },
+        settings: { ...settings, adminUrl: undefined },
+        bodyBytes: micro.bodyBytes,
+        micro,
+        rows,
+        targets,
+      },
+      null,
+      2,
+    ) + '\n',
+  )
+  console.log(`\nWritten ${relative(ROOT, file)}`)
+  if (failures.length > 0) {
+    throw new Error(`non-2xx responses or errors in: ${failures.map((r) => `${r.scenario} c=${r.concurrency}`).join(', ')}`)
+  }
+}
+
+// Hard bound on the whole run: generous for the defaults, scaled with BENCH_SECONDS.
+const budgetMs = env.BENCH_TIMEOUT_SECONDS
+  ? positive('BENCH_TIMEOUT_SECONDS', 1) * 1000
+  : 180_000 + settings.scenarios.length * settings.concurrencies.length * 2 * (settings.warmupSeconds + settings.seconds + 10) * 1000
+const watchdog = setTimeout(() => {
+  console.error(`bench: exceeded ${Math.round(budgetMs / 1000)} s; stopping`)
+  void stopAll().finally(() => process.exit(2))
+}, budgetMs)
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}; stopping children`)
+    void stopAll().finally(() => process.exit(130))
+  })
+}
+// Last resort if something calls process.exit before stopAll ran.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+
+main()
+  .then(async () => {
+    clearTimeout(watchdog)
+    await stopAll()
+    if (settings.cpuProfDir) console.log(`CPU profile of our server in ${relative(ROOT, settings.cpuProfDir)}/`)
+  })
+  .catch(async (e: unknown) => {
+    clearTimeout(watchdog)
+    console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`)
+    await stopAll()
+    process.exit(1)
+  })

@@ -4,6 +4,7 @@ import { forbidden, unauthorized } from '../errors.js'
 import type { AuthContext } from './access.js'
 import { parseScopes } from './scopes.js'
 import { TOKEN_ALG, type SigningKeys } from './signing-keys.js'
+import type { VerifiedTokens } from './verified-tokens.js'
 
 /**
  * Access tokens: ES256 JWTs (RFC 9068 claims plus `tenant`, `scope`, `client_id`).
@@ -15,6 +16,7 @@ export interface TokenSettings {
   /** Our issuer URL, without a trailing slash. */
   issuer: string
   clock: () => Date
+  verified: VerifiedTokens
 }
 
 export interface TokenGrant {
@@ -64,6 +66,8 @@ function bearerToken(authorization: string | undefined): string {
 }
 
 async function verifiedPayload(settings: TokenSettings, token: string): Promise<JWTPayload> {
+  const cached = settings.verified.get(token, settings.clock())
+  if (cached) return cached
   try {
     const { payload } = await jwtVerify(
       token,
@@ -74,6 +78,7 @@ async function verifiedPayload(settings: TokenSettings, token: string): Promise<
       },
       { algorithms: [TOKEN_ALG], issuer: settings.issuer, currentDate: settings.clock(), requiredClaims: ['exp'] },
     )
+    settings.verified.remember(token, payload)
     return payload
   } catch (err) {
     throw unauthorized(describeFailure(err))

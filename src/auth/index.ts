@@ -5,6 +5,7 @@ import { issueAccessToken, verifyAccessToken, type TokenSettings } from './acces
 import { createClientRegistry } from './clients.js'
 import { loadSigningKeys } from './signing-keys.js'
 import { tokenRoutes } from './token-route.js'
+import { VerifiedTokens } from './verified-tokens.js'
 
 export { assertAllowed } from './access.js'
 export type { AuthContext, Interaction } from './access.js'
@@ -52,7 +53,12 @@ export interface Auth {
  */
 export async function createAuth(deps: { store: OAuthStore; issuer: string; tokenTtlSeconds: number; clock?: () => Date }): Promise<Auth> {
   const clock = deps.clock ?? (() => new Date())
-  const settings: TokenSettings = { keys: await loadSigningKeys(deps.store), issuer: deps.issuer.replace(/\/+$/, ''), clock }
+  const settings: TokenSettings = {
+    keys: await loadSigningKeys(deps.store),
+    issuer: deps.issuer.replace(/\/+$/, ''),
+    clock,
+    verified: new VerifiedTokens(),
+  }
   const clients = createClientRegistry(deps.store)
 
   return {

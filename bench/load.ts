@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
+import { snapshotCpu, splitCpu, type CpuSplit } from './cpu.js'
 
 export interface LoadPlan {
   /** Origin, e.g. http://127.0.0.1:8090 */
@@ -17,6 +18,10 @@ export interface LoadPlan {
   /** Body JSON; on PUT the id of each request is set into it. */
   body?: Record<string, unknown>
   headers: Record<string, string>
+  /** Process id of the server under test, for its CPU time. */
+  serverPid?: number
+  /** Database name whose PostgreSQL backends are counted as the server's database CPU. */
+  database: string
   connections: number
   warmupSeconds: number
   seconds: number
@@ -34,6 +39,11 @@ export interface LoadResult {
   errors: number
   timeouts: number
   statusCodes: Record<string, number>
+  cpu: CpuSplit
+  /** Server CPU milliseconds per request (all its threads, incl. GC). */
+  serverCpuMsPerRequest: number
+  /** PostgreSQL CPU milliseconds per request (backends of the bench database). */
+  postgresCpuMsPerRequest: number
 }
 
 function requestsOf(plan: LoadPlan): autocannon.Request[] {
@@ -88,6 +98,7 @@ async function main() {
   let latencies = new Float64Array(1 << 16)
   let count = 0
   const statusCodes: Record<string, number> = {}
+  const cpuBefore = snapshotCpu(plan.serverPid, plan.database)
   const started = process.hrtime.bigint()
   const result = await runOnce(plan, plan.seconds, (status, ms) => {
     if (count === latencies.length) {
@@ -99,6 +110,7 @@ async function main() {
     statusCodes[status] = (statusCodes[status] ?? 0) + 1
   })
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+  const cpu = splitCpu(cpuBefore, snapshotCpu(plan.serverPid, plan.database), elapsed)
   const sorted = latencies.subarray(0, count).sort()
   const out: LoadResult = {
     requests: count,
@@ -112,6 +124,9 @@ async function main() {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes,
+    cpu,
+    serverCpuMsPerRequest: (cpu.serverMsPerSec * elapsed) / count,
+    postgresCpuMsPerRequest: (cpu.postgresMsPerSec * elapsed) / count,
   }
   process.stdout.write(JSON.stringify(out) + '\n')
 }

@@ -1,0 +1,80 @@
+/** Printing and checking bench results: the main table, the CPU table, microbenchmarks, targets. */
+import type { LoadResult } from './load.js'
+import type { MicroResult } from './micro.js'
+
+export type Scenario = 'create' | 'read' | 'update'
+export type ServerName = 'ours' | 'minimal'
+export interface Target {
+  scenario: Scenario
+  concurrency?: number
+  label: string
+  check: (ours: LoadResult, minimal: LoadResult) => boolean
+}
+export interface Row {
+  scenario: Scenario
+  concurrency: number
+  /** The best of `runs` (highest req/s) of each server. */
+  ours: LoadResult
+  minimal: LoadResult
+  ratio: number
+  runs: Record<ServerName, LoadResult[]>
+}
+
+/** The targets of issue 2, item 12. */
+export const TARGETS: Target[] = [
+  { scenario: 'create', label: 'ratio >= 40%', check: (o, m) => o.reqPerSec / m.reqPerSec >= 0.4 },
+  { scenario: 'read', label: 'ratio >= 70%', check: (o, m) => o.reqPerSec / m.reqPerSec >= 0.7 },
+  { scenario: 'read', concurrency: 16, label: 'ours p99 <= 10 ms', check: (o) => o.p99 <= 10 },
+]
+
+export function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+
+export function printTable(rows: Row[]): void {
+  const header = ['scenario', 'c', 'ours req/s', 'minimal req/s', 'ratio', 'target', 'ours p50/p95/p99 ms', 'minimal p50/p95/p99 ms', 'non-2xx o/m']
+  const lines = rows.map((r) => {
+    const targets = TARGETS.filter((t) => t.scenario === r.scenario && (t.concurrency ?? r.concurrency) === r.concurrency)
+    const target = targets.map((t) => `${t.label} ${t.check(r.ours, r.minimal) ? 'PASS' : 'MISS'}`).join('; ') || '-'
+    const lat = (x: LoadResult) => `${fmt(x.p50, 2)} / ${fmt(x.p95, 2)} / ${fmt(x.p99, 2)}`
+    // Counted over every run, not only the best one.
+    const bad = (runs: LoadResult[]) => runs.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0)
+    return [
+      r.scenario,
+      String(r.concurrency),
+      fmt(r.ours.reqPerSec, 0),
+      fmt(r.minimal.reqPerSec, 0),
+      `${fmt(r.ratio * 100, 0)}%`,
+      target,
+      lat(r.ours),
+      lat(r.minimal),
+      `${bad(r.runs.ours)}/${bad(r.runs.minimal)}`,
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+  const show = (cells: string[]) => cells.map((c, i) => (i <= 1 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  console.log(show(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const l of lines) console.log(show(l))
+}
+
+export function printCpuTable(rows: Row[]): void {
+  console.log('CPU per request, ms (server process / PostgreSQL backends of the bench database); "other" = CPU used by')
+  console.log('anything else on the machine during the run, in % of one core (high = noisy figures):\n')
+  console.log('scenario  c   ours server / pg    minimal server / pg   other o/m')
+  for (const r of rows) {
+    const cell = (x: LoadResult) => `${fmt(x.serverCpuMsPerRequest, 3).padStart(6)} / ${fmt(x.postgresCpuMsPerRequest, 3).padEnd(6)}`
+    const other = `${fmt(r.ours.cpu.otherMsPerSec / 10, 0)}% / ${fmt(r.minimal.cpu.otherMsPerSec / 10, 0)}%`
+    console.log(`${r.scenario.padEnd(8)}  ${String(r.concurrency).padEnd(2)}  ${cell(r.ours)}     ${cell(r.minimal)}       ${other}`)
+  }
+}
+
+export function printMicro(m: MicroResult): void {
+  const f = (x: { meanUs: number; medianUs: number; iterations: number }) =>
+    `mean ${fmt(x.meanUs / 1000, 3)} ms, median ${fmt(x.medianUs / 1000, 3)} ms (${x.iterations} runs)`
+  console.log(`Microbenchmarks (${m.bodyBytes}-byte Observation; own child process, run before the servers start):`)
+  console.log(`  loadFhirDefinitions (once, at start)   ${fmt(m.loadDefinitionsMs, 0)} ms`)
+  console.log(`  validateResource (id+meta stamped)     ${f(m.validateResource)}; ${m.validateIssues} issues`)
+  console.log(`  JSON.parse + JSON.stringify of body    ${f(m.jsonParseStringify)}`)
+  console.log(`  jose jwtVerify ES256 (per request)     ${f(m.jwtVerifyEs256)}`)
+}

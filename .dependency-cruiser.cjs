@@ -6,7 +6,7 @@ module.exports = {
       name: 'resources-know-no-http',
       severity: 'error',
       from: { path: '^src/resources' },
-      to: { path: '^(src/(fhir|operations|subscriptions|auth)|node_modules/fastify)' },
+      to: { path: '^(src/(fhir|operations|subscriptions|auth|bundles)|node_modules/fastify)' },
     },
     {
       name: 'fhir-knows-no-sql',
@@ -19,6 +19,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/operations' },
       to: { path: '^(src/(fhir|db|auth|subscriptions)|node_modules/(fastify|kysely|pg)/)' },
+    },
+    {
+      name: 'bundles-use-the-repository-only',
+      comment: 'Bundle processing knows neither HTTP nor SQL: resources/index.ts and errors.ts only',
+      severity: 'error',
+      from: { path: '^src/bundles' },
+      to: { path: '^(src/(?!bundles/|errors\\.ts$|resources/index\\.ts$)|node_modules/(fastify|kysely|pg)/)' },
     },
     {
       name: 'auth-no-db-or-http-layers',
@@ -42,14 +49,14 @@ module.exports = {
       name: 'layers-through-their-index',
       comment: 'resources, operations, subscriptions and auth are imported only through index.ts from outside',
       severity: 'error',
-      from: { path: '^src/(fhir|operations|subscriptions|auth)/' },
+      from: { path: '^src/(fhir|operations|subscriptions|auth|bundles)/' },
       to: { path: '^src/resources/(?!index\\.ts$)' },
     },
     {
       name: 'fhir-uses-operations-and-auth-index',
       severity: 'error',
       from: { path: '^src/fhir/' },
-      to: { path: '^src/(operations|auth)/(?!index\\.ts$)' },
+      to: { path: '^src/(operations|auth|bundles)/(?!index\\.ts$)' },
     },
   ],
   options: {

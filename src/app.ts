@@ -1,6 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { sql } from 'kysely'
 import type { Config } from './config.js'
+import { FhirError } from './errors.js'
+import { sendOutcome } from './fhir/outcome.js'
 import { fhirPlugin } from './fhir/plugin.js'
 import type { Services } from './services.js'
 
@@ -15,6 +17,16 @@ export async function buildApp(config: Config, services: Services, options: AppO
     bodyLimit: config.bodyLimit,
     // FHIR ids are at most 64 characters; long URLs are search queries.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A URL the router cannot even match (a path segment past maxParamLength, broken %-encoding)
+    // never reaches the FHIR scope's error handler; under /fhir it still answers an OperationOutcome.
+    frameworkErrors: (error, request, reply) => {
+      const diagnostics =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A URL path segment is longer than 200 characters; no FHIR type, id or tenant is that long'
+          : `The URL is not valid: ${error.message}`
+      if (request.url.startsWith('/fhir/')) return sendOutcome(reply, new FhirError('invalid', diagnostics))
+      return (reply as FastifyReply).code(400).send({ error: 'Bad Request', message: diagnostics })
+    },
   })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
@@ -27,7 +39,7 @@ export async function buildApp(config: Config, services: Services, options: AppO
     }
   })
 
-  await app.register(services.auth.tokenRoutes)
+  await app.register(services.auth.routes)
   await app.register(fhirPlugin, {
     prefix: '/fhir/:tenant',
     repo: services.repo,
@@ -36,6 +48,7 @@ export async function buildApp(config: Config, services: Services, options: AppO
     serverUrl: config.baseUrl,
     bodyLimit: config.bodyLimit,
     maxJsonDepth: config.maxJsonDepth,
+    maxBundleEntries: config.maxBundleEntries,
   })
   return app
 }

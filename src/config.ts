@@ -14,12 +14,34 @@ export interface Config {
   bodyLimit: number
   /** Maximum JSON nesting depth of a request body (deeper → 400). */
   maxJsonDepth: number
+  /** Maximum entries in one batch or transaction Bundle (more → 413). */
+  maxBundleEntries: number
   /** Access-token lifetime in seconds. */
   tokenTtlSeconds: number
   dbPoolSize: number
   bootstrapTenant?: string
   bootstrapClientId?: string
   bootstrapClientSecret?: string
+  /** development (default), test or production: production refuses weak secrets at start. */
+  environment: 'development' | 'test' | 'production'
+  /** Signs sign-in cookies and CSRF tokens, peppers one-time codes (32+ characters in production). */
+  authSecret?: string
+  /** A super admin account created in BOOTSTRAP_TENANT at start when absent. */
+  bootstrapAdminEmail?: string
+  bootstrapAdminPassword?: string
+  /** Twilio (WhatsApp and SMS one-time codes); without it codes go to the log. */
+  twilioAccountSid?: string
+  twilioAuthToken?: string
+  twilioSmsFrom?: string
+  twilioWhatsappFrom?: string
+  twilioApiUrl?: string
+  /** Gmail API (email); without it messages go to the log. */
+  gmailClientId?: string
+  gmailClientSecret?: string
+  gmailRefreshToken?: string
+  gmailSender?: string
+  gmailApiUrl?: string
+  gmailTokenUrl?: string
 }
 
 const schema: JSONSchemaType<Config> = {
@@ -33,13 +55,29 @@ const schema: JSONSchemaType<Config> = {
     logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     bodyLimit: { type: 'integer', minimum: 1024 },
     maxJsonDepth: { type: 'integer', minimum: 4, maximum: 1000 },
+    maxBundleEntries: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     tokenTtlSeconds: { type: 'integer', minimum: 30, maximum: 86400 },
     dbPoolSize: { type: 'integer', minimum: 1, maximum: 200 },
     bootstrapTenant: { type: 'string', nullable: true, pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
     bootstrapClientId: { type: 'string', nullable: true, minLength: 1 },
     bootstrapClientSecret: { type: 'string', nullable: true, minLength: 16 },
+    environment: { type: 'string', enum: ['development', 'test', 'production'] },
+    authSecret: { type: 'string', nullable: true, minLength: 1 },
+    bootstrapAdminEmail: { type: 'string', nullable: true, pattern: '^[^\\s@]+@[^\\s@]+$' },
+    bootstrapAdminPassword: { type: 'string', nullable: true, minLength: 10 },
+    twilioAccountSid: { type: 'string', nullable: true, minLength: 1 },
+    twilioAuthToken: { type: 'string', nullable: true, minLength: 1 },
+    twilioSmsFrom: { type: 'string', nullable: true, pattern: '^\\+\\d{8,15}$' },
+    twilioWhatsappFrom: { type: 'string', nullable: true, pattern: '^\\+\\d{8,15}$' },
+    twilioApiUrl: { type: 'string', nullable: true, pattern: '^https?://' },
+    gmailClientId: { type: 'string', nullable: true, minLength: 1 },
+    gmailClientSecret: { type: 'string', nullable: true, minLength: 1 },
+    gmailRefreshToken: { type: 'string', nullable: true, minLength: 1 },
+    gmailSender: { type: 'string', nullable: true, minLength: 3 },
+    gmailApiUrl: { type: 'string', nullable: true, pattern: '^https?://' },
+    gmailTokenUrl: { type: 'string', nullable: true, pattern: '^https?://' },
   },
-  required: ['dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'tokenTtlSeconds', 'dbPoolSize'],
+  required: ['dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'environment'],
   additionalProperties: false,
 }
 
@@ -53,14 +91,30 @@ const ENV: Record<keyof Config, string> = {
   logLevel: 'LOG_LEVEL',
   bodyLimit: 'BODY_LIMIT',
   maxJsonDepth: 'MAX_JSON_DEPTH',
+  maxBundleEntries: 'MAX_BUNDLE_ENTRIES',
   tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
   dbPoolSize: 'DB_POOL_SIZE',
   bootstrapTenant: 'BOOTSTRAP_TENANT',
   bootstrapClientId: 'BOOTSTRAP_CLIENT_ID',
   bootstrapClientSecret: 'BOOTSTRAP_CLIENT_SECRET',
+  environment: 'NODE_ENV',
+  authSecret: 'AUTH_SECRET',
+  bootstrapAdminEmail: 'BOOTSTRAP_ADMIN_EMAIL',
+  bootstrapAdminPassword: 'BOOTSTRAP_ADMIN_PASSWORD',
+  twilioAccountSid: 'TWILIO_ACCOUNT_SID',
+  twilioAuthToken: 'TWILIO_AUTH_TOKEN',
+  twilioSmsFrom: 'TWILIO_SMS_FROM',
+  twilioWhatsappFrom: 'TWILIO_WHATSAPP_FROM',
+  twilioApiUrl: 'TWILIO_API_URL',
+  gmailClientId: 'GMAIL_CLIENT_ID',
+  gmailClientSecret: 'GMAIL_CLIENT_SECRET',
+  gmailRefreshToken: 'GMAIL_REFRESH_TOKEN',
+  gmailSender: 'GMAIL_SENDER',
+  gmailApiUrl: 'GMAIL_API_URL',
+  gmailTokenUrl: 'GMAIL_TOKEN_URL',
 }
 
-const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'tokenTtlSeconds', 'dbPoolSize'])
+const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize'])
 
 export class ConfigError extends Error {}
 
@@ -86,8 +140,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: 'info',
     bodyLimit: 16 * 1024 * 1024,
     maxJsonDepth: 64,
+    maxBundleEntries: 10_000,
     tokenTtlSeconds: 3600,
     dbPoolSize: 10,
+    environment: 'development',
     ...raw,
   }
   if (!validate(config)) {
@@ -100,7 +156,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (bootstrap !== 0 && bootstrap !== 3) {
     throw new ConfigError('BOOTSTRAP_TENANT, BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET must be set together')
   }
+  if ((c.bootstrapAdminEmail === undefined) !== (c.bootstrapAdminPassword === undefined) || (c.bootstrapAdminEmail && !c.bootstrapTenant)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together, with BOOTSTRAP_TENANT')
+  }
+  if (c.environment === 'production') checkProductionSecrets(c)
   return c
+}
+
+/** Secrets shipped in examples and docs, refused in production. */
+const KNOWN_DEFAULTS = new Set(['change-me-to-a-long-secret', 'change-me', 'changeme', 'admin', 'password', 'admin1234567', 'segimed-admin', 'change-me-admin-password'])
+export const MIN_PRODUCTION_SECRET_LENGTH = 32
+
+/** Production refuses to start with a missing or short signing secret or a default password. */
+function checkProductionSecrets(c: Config): void {
+  if (!c.authSecret || c.authSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    throw new ConfigError(`AUTH_SECRET must be set to at least ${MIN_PRODUCTION_SECRET_LENGTH} random characters in production`)
+  }
+  if (KNOWN_DEFAULTS.has(c.authSecret)) throw new ConfigError('AUTH_SECRET is a published default; set a random one')
+  if (c.bootstrapAdminPassword !== undefined && (KNOWN_DEFAULTS.has(c.bootstrapAdminPassword) || c.bootstrapAdminPassword.length < 12)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD is a default or shorter than 12 characters; production refuses it')
+  }
+  if (c.bootstrapClientSecret !== undefined && KNOWN_DEFAULTS.has(c.bootstrapClientSecret)) {
+    throw new ConfigError('BOOTSTRAP_CLIENT_SECRET is a published default; production refuses it')
+  }
 }
 
 export const CONFIG_ENV_NAMES: Readonly<Record<keyof Config, string>> = ENV

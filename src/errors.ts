@@ -74,6 +74,8 @@ export const preconditionFailed = (diagnostics: string, messageId?: string) =>
 
 export const conflict = (diagnostics: string) => new FhirError('conflict', diagnostics)
 
-export const methodNotAllowed = (diagnostics: string) => new FhirError('method-not-allowed', diagnostics)
+/** `allow` lists the methods the resource does answer (RFC 9110 §15.5.6: a 405 carries an Allow header). */
+export const methodNotAllowed = (diagnostics: string, allow: readonly string[]) =>
+  new FhirError('method-not-allowed', diagnostics, { headers: { allow: allow.join(', ') } })
 
 export const unprocessable = (diagnostics: string, issues?: FhirIssue[]) => new FhirError('unprocessable', diagnostics, { issues })

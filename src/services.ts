@@ -1,11 +1,16 @@
 import type { LogEvent } from 'kysely'
-import { createAuth, type Auth } from './auth/index.js'
+import { pino } from 'pino'
+import { createAuth, type Auth, type AuthLog, type MessagingSettings } from './auth/index.js'
 import type { Config } from './config.js'
 import { createDb, type Db } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
 import {
+  createAccountStore,
+  createCredentialStore,
+  createGrantStore,
   createOAuthStore,
   createPgRepository,
+  guardRepository,
   createTenantStore,
   loadFhirDefinitions,
   type Repository,
@@ -26,16 +31,38 @@ export interface ServiceOptions {
   migrate?: boolean
   onQuery?: (event: LogEvent) => void
   clock?: () => Date
+  /** Where auth writes what it cannot send (one-time codes without Twilio/Gmail credentials). */
+  log?: AuthLog
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   loadFhirDefinitions()
-  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, onQuery: options.onQuery })
+  // Embedded PGlite is ONE backend session behind pglite-socket, which interleaves the extended-protocol
+  // messages (Parse/Bind/Execute) of concurrent connections: a second pooled connection makes a Bind
+  // land on another connection's statement ("bind message supplies 14 parameters, but prepared
+  // statement "" requires 3"). One connection serialises queries in the pg pool instead.
+  const poolSize = config.databaseUrl ? config.dbPoolSize : 1
+  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize, onQuery: options.onQuery })
   try {
     if (options.migrate) await migrateToLatest(db.db)
-    const repo = createPgRepository({ db: db.db, clock: options.clock })
+    // Every caller goes through the guard; a scope without an access policy passes straight through.
+    const repo = guardRepository(createPgRepository({ db: db.db, clock: options.clock, serverUrl: config.baseUrl }))
     const tenants = createTenantStore(db.db, repo)
-    const auth = await createAuth({ store: createOAuthStore(db.db), issuer: config.baseUrl, tokenTtlSeconds: config.tokenTtlSeconds, clock: options.clock })
+    const auth = await createAuth({
+      store: createOAuthStore(db.db),
+      grants: createGrantStore(db.db),
+      accounts: createAccountStore(db.db),
+      credentials: createCredentialStore(db.db),
+      tenants,
+      repo,
+      issuer: config.baseUrl,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      clock: options.clock,
+      secret: config.authSecret,
+      isProduction: config.environment === 'production',
+      messaging: messagingOf(config),
+      log: options.log ?? pino({ level: config.logLevel }),
+    })
     if (config.bootstrapTenant && config.bootstrapClientId && config.bootstrapClientSecret) {
       await tenants.ensure(config.bootstrapTenant, config.bootstrapTenant)
       await auth.ensureClient(config.bootstrapTenant, {
@@ -45,9 +72,33 @@ export async function createServices(config: Config, options: ServiceOptions = {
         scope: 'system/*.*',
       })
     }
-    return { db, repo, tenants, auth, close: () => db.close() }
+    if (config.bootstrapTenant && config.bootstrapAdminEmail && config.bootstrapAdminPassword) {
+      await auth.ensureAdmin(config.bootstrapTenant, config.bootstrapAdminEmail, config.bootstrapAdminPassword)
+    }
+    return {
+      db,
+      repo,
+      tenants,
+      auth,
+      close: async () => {
+        auth.close()
+        await db.close()
+      },
+    }
   } catch (e) {
     await db.close()
     throw e
+  }
+}
+
+function messagingOf(config: Config): MessagingSettings {
+  const { twilioAccountSid, twilioAuthToken, twilioSmsFrom, gmailClientId, gmailClientSecret, gmailRefreshToken, gmailSender } = config
+  return {
+    ...(twilioAccountSid && twilioAuthToken && twilioSmsFrom
+      ? { twilio: { accountSid: twilioAccountSid, authToken: twilioAuthToken, smsFrom: twilioSmsFrom, whatsappFrom: config.twilioWhatsappFrom, apiUrl: config.twilioApiUrl } }
+      : {}),
+    ...(gmailClientId && gmailClientSecret && gmailRefreshToken && gmailSender
+      ? { gmail: { clientId: gmailClientId, clientSecret: gmailClientSecret, refreshToken: gmailRefreshToken, sender: gmailSender, apiUrl: config.gmailApiUrl, tokenUrl: config.gmailTokenUrl } }
+      : {}),
   }
 }

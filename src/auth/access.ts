@@ -1,20 +1,31 @@
 import { forbidden } from '../errors.js'
+import type { AccessPolicy } from '../resources/index.js'
 import type { ScopeContext, ScopeGrant, ScopeLetter } from './scopes.js'
 
 /** What the FHIR layer knows about the caller of one request; built by `Auth.verify`. */
 export interface AuthContext {
   tenantId: string
   clientId: string
-  /** Later: the SMART user. */
+  /** The signed-in account of a user token (absent for backend-service tokens). */
   userId?: string
-  /** Later: the user's FHIR identity (`Practitioner/123`). */
+  /** The user's FHIR identity (`Practitioner/123`). */
   fhirUser?: string
-  /** Later: the patient of a patient-scoped token (compartment restriction). */
+  /** The account's role in this tenant (user tokens). */
+  role?: string
+  /** The patient id of a patient-context token (compartment restriction). */
   patient?: string
+  encounter?: string
   /** The granted scope string, parsed. */
   scopes: readonly ScopeGrant[]
   /** The granted scope string, as issued. */
   scope: string
+  /** The token's id (revocation). */
+  jti?: string
+  /**
+   * Per-resource limits (patient compartment, granular scopes); put on the RequestScope so the
+   * guarded repository applies them. Absent when the scopes need none.
+   */
+  access?: AccessPolicy
 }
 
 /** FHIR RESTful interactions, named as in https://hl7.org/fhir/R4/http.html. */

@@ -1,130 +1,68 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import type { OAuthClient } from '../resources/index.js'
-import { narrowScope } from './scopes.js'
+import type { FastifyPluginAsync } from 'fastify'
+import { authenticateClient, type AuthenticatedClient } from './client-auth.js'
+import type { AuthCore } from './core.js'
+import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant } from './grants.js'
+import { introspect, revoke } from './introspection.js'
+import { formOf, noStore, OAuthError, registerOAuthHttp, required } from './oauth-http.js'
 
 /**
- * POST /oauth2/token — the OAuth 2.0 token endpoint, client_credentials grant only for now.
- * https://www.rfc-editor.org/rfc/rfc6749#section-4.4 (grant), §2.3.1 (client_secret_basic and
- * client_secret_post), §5.1/§5.2 (responses); SMART Backend Services use the same endpoint.
- * Errors are RFC 6749 JSON, not OperationOutcome: this plugin sits outside the FHIR base.
+ * The OAuth 2.0 endpoints a client calls directly, at the server root:
+ * - POST /oauth2/token (RFC 6749 §3.2): authorization_code (+PKCE), refresh_token,
+ *   client_credentials; client authentication by secret, private_key_jwt or none (public).
+ * - POST /oauth2/introspect (RFC 7662) and POST /oauth2/revoke (RFC 7009).
+ * Errors are RFC 6749 JSON, never OperationOutcome. Every issue and refusal is audited in the
+ * client's tenant.
  */
+export function tokenRoutes(core: AuthCore): FastifyPluginAsync {
+  const clientDeps = { clients: core.clients, registry: core.registry, verifyAssertion: core.verifyAssertion }
 
-export interface TokenRouteDeps {
-  authenticateClient(clientId: string, secret: string): Promise<OAuthClient | undefined>
-  issueToken(grant: { tenantId: string; clientId: string; scope: string }): Promise<{ access_token: string; expires_in: number }>
-}
-
-type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope'
-
-class OAuthError extends Error {
-  constructor(
-    readonly code: OAuthErrorCode,
-    description: string,
-  ) {
-    super(description)
-  }
-}
-
-type FormBody = Map<string, string[]>
-
-const FORM_BODY_LIMIT = 16 * 1024
-// The same text for an unknown client and a wrong secret, so client ids cannot be enumerated.
-const BAD_CLIENT = 'Client authentication failed: unknown client or wrong secret'
-
-export function tokenRoutes(deps: TokenRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    // Encapsulated: the form parser and the OAuth error format apply to this plugin's routes only.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
-      const form: FormBody = new Map()
-      for (const [name, value] of new URLSearchParams(body as string)) form.set(name, [...(form.get(name) ?? []), value])
-      done(null, form)
-    })
-
-    app.setErrorHandler((err, _req, reply) => {
-      if (err instanceof OAuthError) return sendError(reply, err)
-      const status = (err as { statusCode?: number }).statusCode
-      if (status !== undefined && status >= 400 && status < 500) {
-        // Fastify's own refusals (unsupported content type, body too large, bad encoding).
-        return sendError(reply, new OAuthError('invalid_request', err instanceof Error ? err.message : 'Bad request'))
-      }
-      throw err
-    })
+    registerOAuthHttp(app)
 
     app.post('/oauth2/token', async (req, reply) => {
-      if (!(req.body instanceof Map)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded')
-      const form = req.body as FormBody
-      const grantType = single(form, 'grant_type')
-      if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
-      if (grantType !== 'client_credentials') {
-        throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported; use client_credentials`)
+      const form = formOf(req.body)
+      const grantType = required(form, 'grant_type')
+      let client: AuthenticatedClient | undefined
+      try {
+        client = await authenticateClient(clientDeps, req.headers.authorization, form)
+        const response =
+          grantType === 'authorization_code'
+            ? await authorizationCodeGrant(core, client, form)
+            : grantType === 'refresh_token'
+              ? await refreshTokenGrant(core, client, form)
+              : grantType === 'client_credentials'
+                ? await clientCredentialsGrant(core, client, form)
+                : unsupported(grantType)
+        await core.audit.record({ tenantId: tenantOf(response.fhir_base, core), action: 'token-issued', clientId: client.client.client_id, address: req.ip, detail: `${grantType}: ${response.scope}` })
+        return noStore(reply).send(response)
+      } catch (err) {
+        if (err instanceof OAuthError && client) {
+          await core.audit.record({ tenantId: client.client.tenant_id, action: 'token-refused', clientId: client.client.client_id, address: req.ip, detail: `${grantType}: ${err.code}: ${err.message}` })
+        }
+        throw err
       }
-      const credentials = clientCredentials(req.headers.authorization, form)
-      const client = await deps.authenticateClient(credentials.clientId, credentials.secret)
-      if (!client) throw new OAuthError('invalid_client', BAD_CLIENT)
+    })
 
-      const requested = single(form, 'scope')
-      const scope = requested === undefined ? client.scope : narrowScope(requested, client.scope)
-      if (!scope) throw new OAuthError('invalid_scope', `None of the requested scopes is registered for client ${client.client_id}`)
+    app.post('/oauth2/introspect', async (req, reply) => {
+      const form = formOf(req.body)
+      const client = await authenticateClient(clientDeps, req.headers.authorization, form)
+      if (client.method === 'none') throw new OAuthError('invalid_client', 'Introspection needs an authenticated (confidential) client')
+      return noStore(reply).send(await introspect(core, client.client, required(form, 'token')))
+    })
 
-      const token = await deps.issueToken({ tenantId: client.tenant_id, clientId: client.client_id, scope })
-      return reply
-        .header('cache-control', 'no-store')
-        .header('pragma', 'no-cache')
-        .send({ access_token: token.access_token, token_type: 'Bearer', expires_in: token.expires_in, scope })
+    app.post('/oauth2/revoke', async (req, reply) => {
+      const form = formOf(req.body)
+      const client = await authenticateClient(clientDeps, req.headers.authorization, form)
+      const revoked = await revoke(core, client.client, required(form, 'token'))
+      if (revoked) await core.audit.record({ tenantId: revoked.tenantId, action: 'token-revoked', clientId: client.client.client_id, address: req.ip, detail: revoked.kind })
+      // RFC 7009 §2.2: 200 whether or not the token was known.
+      return noStore(reply).code(200).send()
     })
   }
 }
 
-/** A parameter sent at most once (RFC 6749 §3.2: parameters MUST NOT be repeated). */
-function single(form: FormBody, name: string): string | undefined {
-  const values = form.get(name)
-  if (values && values.length > 1) throw new OAuthError('invalid_request', `${name} must not be repeated`)
-  return values?.[0]
+function unsupported(grantType: string): never {
+  throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported; use authorization_code, refresh_token or client_credentials`)
 }
 
-/** client_secret_basic or client_secret_post, never both (RFC 6749 §2.3). */
-function clientCredentials(authorization: string | undefined, form: FormBody): { clientId: string; secret: string } {
-  const postId = single(form, 'client_id')
-  const postSecret = single(form, 'client_secret')
-  if (authorization !== undefined) {
-    if (postSecret !== undefined) throw new OAuthError('invalid_request', 'Use one client authentication method, not both Basic and client_secret')
-    const basic = parseBasic(authorization)
-    if (!basic) throw new OAuthError('invalid_client', 'Authorization header must be "Basic base64(client_id:client_secret)"')
-    if (postId !== undefined && postId !== basic.clientId) throw new OAuthError('invalid_request', 'client_id does not match the Basic credentials')
-    return basic
-  }
-  if (postId === undefined || postSecret === undefined) {
-    throw new OAuthError('invalid_client', 'Client authentication is required: HTTP Basic or client_id and client_secret in the body')
-  }
-  return { clientId: postId, secret: postSecret }
-}
-
-function parseBasic(authorization: string): { clientId: string; secret: string } | undefined {
-  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization)
-  if (!match?.[1]) return undefined
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  if (colon < 0) return undefined
-  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-  const clientId = formDecode(decoded.slice(0, colon))
-  const secret = formDecode(decoded.slice(colon + 1))
-  return clientId && secret !== undefined ? { clientId, secret } : undefined
-}
-
-function formDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '))
-  } catch {
-    return undefined
-  }
-}
-
-function sendError(reply: FastifyReply, err: OAuthError) {
-  const status = err.code === 'invalid_client' ? 401 : 400
-  if (status === 401) reply.header('www-authenticate', 'Basic realm="oauth2", charset="UTF-8"')
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .header('pragma', 'no-cache')
-    .send({ error: err.code, error_description: err.message })
-}
+const tenantOf = (fhirBase: string, core: AuthCore): string => fhirBase.slice(`${core.issuer}/fhir/`.length)

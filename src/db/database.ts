@@ -1,4 +1,17 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+import type {
+  AccountTable,
+  AuthorizationCodeTable,
+  ClientType,
+  LaunchContextTable,
+  LoginLockoutTable,
+  MembershipTable,
+  OneTimeCodeTable,
+  PasswordResetTable,
+  RefreshTokenTable,
+  RevokedTokenTable,
+  UsedJtiTable,
+} from './auth-tables.js'
 
 /** Kysely schema: mirrors migrations/*.sql (a test compares the two through introspection). */
 export interface Database {
@@ -7,6 +20,24 @@ export interface Database {
   resource_history: ResourceHistoryTable
   oauth_client: OAuthClientTable
   signing_key: SigningKeyTable
+  account: AccountTable
+  membership: MembershipTable
+  authorization_code: AuthorizationCodeTable
+  refresh_token: RefreshTokenTable
+  launch_context: LaunchContextTable
+  login_lockout: LoginLockoutTable
+  one_time_code: OneTimeCodeTable
+  password_reset: PasswordResetTable
+  used_jti: UsedJtiTable
+  revoked_token: RevokedTokenTable
+  search_string: SearchStringTable
+  search_token: SearchTokenTable
+  search_reference: SearchReferenceTable
+  search_date: SearchDateTable
+  search_number: SearchNumberTable
+  search_quantity: SearchQuantityTable
+  search_uri: SearchUriTable
+  search_sort: SearchSortTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -44,9 +75,16 @@ export interface OAuthClientTable {
   tenant_id: string
   client_id: string
   name: string
-  secret_hash: string
+  /** Null for public and JWKS (confidential-asymmetric) clients. */
+  secret_hash: string | null
   scope: string
   created_at: Generated<Timestamp>
+  client_type: Generated<ClientType>
+  redirect_uris: Generated<string[]>
+  jwks: string | null
+  jwks_uri: string | null
+  launch_uri: string | null
+  all_tenants: Generated<boolean>
 }
 
 export interface SigningKeyTable {
@@ -55,6 +93,65 @@ export interface SigningKeyTable {
   private_jwk: string
   public_jwk: string
   created_at: Generated<Timestamp>
+}
+
+/** Columns every search index table starts with (migrations/0002_search_indexes.sql). */
+interface SearchIndexKey {
+  tenant_id: string
+  resource_type: string
+  id: string
+  param: string
+  ord: Generated<number>
+}
+
+export interface SearchStringTable extends SearchIndexKey {
+  value: string
+  exact: string
+}
+
+export interface SearchTokenTable extends SearchIndexKey {
+  system: string | null
+  code: string | null
+  display: string | null
+  type_system: string | null
+  type_code: string | null
+}
+
+export interface SearchReferenceTable extends SearchIndexKey {
+  ref_type: string | null
+  ref_id: string
+}
+
+export interface SearchDateTable extends SearchIndexKey {
+  low: Timestamp
+  high: Timestamp
+}
+
+/** numeric columns arrive as strings (exact decimals). */
+export interface SearchNumberTable extends SearchIndexKey {
+  low: string
+  high: string
+}
+
+export interface SearchQuantityTable extends SearchIndexKey {
+  low: string
+  high: string
+  system: string | null
+  code: string | null
+  unit: string | null
+}
+
+export interface SearchUriTable extends SearchIndexKey {
+  value: string
+}
+
+export interface SearchSortTable {
+  tenant_id: string
+  resource_type: string
+  id: string
+  param: string
+  lo: string
+  hi: string
 }
 
 export type TenantRow = Selectable<TenantTable>

@@ -28,9 +28,20 @@ export function historyBundle(baseUrl: string, entries: readonly HistoryEntry[],
   return wrap('history', total, links, parts)
 }
 
-export function searchBundle(baseUrl: string, entries: readonly StoredResource[], total: number | undefined, links: BundleLink[]): string {
+/**
+ * A searchset (https://hl7.org/fhir/R4/search.html#bundle): every entry `search.mode = match`;
+ * `entryJson` reshapes an entry's JSON (`_summary`, `_elements`), else the stored text is embedded as is.
+ */
+export function searchBundle(
+  baseUrl: string,
+  entries: readonly StoredResource[],
+  total: number | undefined,
+  links: BundleLink[],
+  options: { entryJson?: (json: string) => string } = {},
+): string {
+  const shape = options.entryJson
   const parts = entries.map(
-    (e) => `{"fullUrl":${JSON.stringify(`${baseUrl}/${e.resourceType}/${e.id}`)},"resource":${e.json},"search":{"mode":"match"}}`,
+    (e) => `{"fullUrl":${JSON.stringify(`${baseUrl}/${e.resourceType}/${e.id}`)},"resource":${shape ? shape(e.json) : e.json},"search":{"mode":"match"}}`,
   )
   return wrap('searchset', total, links, parts)
 }

@@ -1,13 +1,19 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes'
 import { OPERATIONS } from '../operations/index.js'
-import { R4_RESOURCE_TYPES } from '../resources/index.js'
+import { R4_RESOURCE_TYPES, r4SearchParamRegistry } from '../resources/index.js'
 
 /**
  * The CapabilityStatement (https://hl7.org/fhir/R4/capabilitystatement.html), derived from what
  * the code offers: the resource type list, the interactions the routes implement, the search
  * parameters the search handler understands and the operation registry.
  */
-export function buildCapabilityStatement(options: { baseUrl: string; tokenUrl: string; software: { name: string; version: string } }): CapabilityStatement {
+export function buildCapabilityStatement(options: {
+  baseUrl: string
+  tokenUrl: string
+  software: { name: string; version: string }
+  /** SMART oauth-uris (https://hl7.org/fhir/smart-app-launch/STU2/conformance.html#using-cors): authorize, token, introspect, revoke, manage, register. */
+  oauthUris?: Readonly<Record<string, string>>
+}): CapabilityStatement {
   const interactions: CapabilityStatementRestResource['interaction'] = (
     ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const
   ).map((code) => ({ code }))
@@ -27,10 +33,7 @@ export function buildCapabilityStatement(options: { baseUrl: string; tokenUrl: s
     conditionalRead: 'full-support',
     conditionalUpdate: false,
     conditionalDelete: 'not-supported',
-    searchParam: [
-      { name: '_id', type: 'token', documentation: 'Logical id of the resource' },
-      { name: '_lastUpdated', type: 'date', documentation: 'When the resource version last changed' },
-    ],
+    searchParam: searchParamsOf(type),
     operation: operationsFor(type),
   }))
   return {
@@ -50,20 +53,52 @@ export function buildCapabilityStatement(options: { baseUrl: string; tokenUrl: s
           cors: false,
           service: [
             {
-              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }],
-              text: 'OAuth 2.0 client_credentials; bearer tokens on every request',
+              coding: [
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' },
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' },
+              ],
+              text: 'SMART App Launch (EHR and standalone, PKCE) and Backend Services; bearer tokens on every request',
             },
           ],
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: options.tokenUrl }],
+              extension: Object.entries(options.oauthUris ?? { token: options.tokenUrl }).map(([url, valueUri]) => ({ url, valueUri })),
             },
           ],
         },
         resource: resources,
-        interaction: [{ code: 'history-system' }],
+        interaction: [{ code: 'history-system' }, { code: 'transaction' }, { code: 'batch' }],
       },
     ],
   }
+}
+
+/** Modifiers the search engine implements, per parameter type (declared in each searchParam's documentation). */
+const MODIFIERS: Record<string, string> = {
+  string: ':exact, :contains, :missing, :not',
+  token: ':text, :not, :missing, :of-type (identifiers)',
+  reference: ':[type], :identifier, :missing, :not',
+  date: 'prefixes eq ne gt lt ge le sa eb ap; :missing, :not',
+  number: 'prefixes eq ne gt lt ge le sa eb ap, implicit precision; :missing, :not',
+  quantity: 'prefixes as number; value|system|code and value||unit (units as written, no UCUM conversion); :missing, :not',
+  uri: ':below, :above, :missing, :not',
+  composite: 'parts separated by $, matched on the same element; :missing',
+}
+
+/**
+ * The search parameters the engine answers for a type (https://hl7.org/fhir/R4/search.html): every
+ * R4 SearchParameter of the type with an expression, plus `_id` and `_lastUpdated`. `_text`,
+ * `_content`, `_query`, `near`, chains, `_has`, `_include` are not offered yet.
+ */
+function searchParamsOf(type: string): CapabilityStatementRestResource['searchParam'] {
+  const params = r4SearchParamRegistry().forType(type)
+  return [...params.byCode.values()]
+    .filter((def) => def.evaluate || def.column)
+    .map((def) => ({
+      name: def.code,
+      definition: def.url,
+      type: def.type as NonNullable<CapabilityStatementRestResource['searchParam']>[number]['type'],
+      documentation: `${def.description ? `${def.description.split('\n')[0]} ` : ''}[supports ${MODIFIERS[def.type] ?? ':missing'}]`,
+    }))
 }

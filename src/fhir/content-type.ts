@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { FhirError, invalid } from '../errors.js'
+import { attachNumberText } from '../resources/index.js'
 
 /** Media types accepted as request bodies (https://hl7.org/fhir/R4/http.html#mime-type). */
 export const JSON_BODY_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json']
@@ -31,10 +32,31 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (depth > maxDepth) {
     throw invalid(`JSON body is nested ${depth} levels deep; the limit is ${maxDepth}`, { code: 'structure' })
   }
+  let parsed: unknown
   try {
-    return JSON.parse(text)
+    parsed = JSON.parse(text)
   } catch (e) {
     throw invalid(`Request body is not valid JSON: ${(e as Error).message}`, { code: 'structure' })
+  }
+  // Fastify's own JSON parser refuses these keys (secure-json-parse); this parser replaces it, so
+  // it must too: a stored `__proto__` key pollutes prototypes in any code that merges the resource.
+  // The quick text test keeps the walk off the hot path (escapes such as \u005f can spell the key).
+  if (/__proto__|constructor|\\u00/.test(text)) assertNoPrototypeKeys(parsed)
+  attachNumberText(parsed, text)
+  return parsed
+}
+
+function assertNoPrototypeKeys(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return
+  if (Array.isArray(value)) {
+    for (const item of value) assertNoPrototypeKeys(item)
+    return
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const isPrototypeKey =
+      key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))
+    if (isPrototypeKey) throw invalid(`Request body uses the forbidden property name '${key}'`, { code: 'structure' })
+    assertNoPrototypeKeys(child)
   }
 }
 

@@ -10,4 +10,6 @@ export interface FhirPluginOptions {
   serverUrl: string
   bodyLimit: number
   maxJsonDepth: number
+  /** Most entries accepted in one batch/transaction Bundle (MAX_BUNDLE_ENTRIES; default 10,000). */
+  maxBundleEntries?: number
 }

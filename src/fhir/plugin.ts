@@ -3,6 +3,7 @@ import type { FhirPluginOptions } from './options.js'
 import { notFound } from '../errors.js'
 import { negotiateResponseType, registerBodyParsers } from './content-type.js'
 import { fhirErrorHandler } from './outcome.js'
+import { registerBatchRoutes } from './routes/batch.js'
 import { registerHistoryRoutes } from './routes/history.js'
 import { registerMetadataRoutes } from './routes/metadata.js'
 import { registerResourceRoutes } from './routes/resource.js'
@@ -10,7 +11,7 @@ import { registerResourceRoutes } from './routes/resource.js'
 export type { FhirPluginOptions } from './options.js'
 
 /** Paths under /fhir/{tenant} that answer without a token (capability discovery). */
-const PUBLIC_PATHS = new Set(['metadata', '.well-known/smart-configuration'])
+const PUBLIC_PATHS = new Set(['metadata', '.well-known/smart-configuration', '.well-known/openid-configuration'])
 
 /**
  * The FHIR RESTful API of one tenant, mounted at `/fhir/:tenant`
@@ -32,9 +33,12 @@ export const fhirPlugin: FastifyPluginAsync<FhirPluginOptions> = async (app, opt
     const baseUrl = `${options.serverUrl}/fhir/${tenantId}`
     const rest = request.url.split('?')[0]!.slice(`/fhir/${tenantId}/`.length)
     const auth = PUBLIC_PATHS.has(rest) ? undefined : await options.auth.verify(request.headers.authorization, tenantId)
-    request.fhir = { tenant, scope: { tenantId }, auth, baseUrl, responseType }
+    // The token's per-resource policy (patient compartment, granular scopes) rides on the scope,
+    // so the guarded repository applies it to every read, search and write of this request.
+    request.fhir = { tenant, scope: auth?.access ? { tenantId, access: auth.access } : { tenantId }, auth, baseUrl, responseType }
   })
   registerMetadataRoutes(app, options)
   registerHistoryRoutes(app, options)
   registerResourceRoutes(app, options)
+  registerBatchRoutes(app, options)
 }

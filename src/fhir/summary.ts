@@ -27,7 +27,7 @@ export function parseElementFilter(query: Record<string, unknown>): ElementFilte
   if (elements !== undefined) {
     const list = (Array.isArray(elements) ? elements : [elements]).flatMap((e) => String(e).split(',')).map((e) => e.trim()).filter(Boolean)
     for (const e of list) {
-      if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/.test(e)) {
+      if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(e)) {
         throw invalid(`_elements entry '${e}' is not an element name`, { expression: ['_elements'] })
       }
     }
@@ -44,7 +44,14 @@ export function applyElementFilter(resource: Resource, filter: ElementFilter): R
   const mandatory = schema?.mandatoryProperties ?? new Set<string>()
   let keep: (key: string) => boolean
   if (filter.elements) {
-    const wanted = new Set(filter.elements.map((e) => (e.includes('.') ? e.split('.')[1]! : e)))
+    // `_elements` names top-level elements, optionally prefixed by the type (`Patient.name`);
+    // a deeper path (`name.given`) keeps its whole top-level element.
+    const wanted = new Set(
+      filter.elements.map((e) => {
+        const parts = e.split('.')
+        return parts.length > 1 && parts[0] === resource.resourceType ? parts[1]! : parts[0]!
+      }),
+    )
     keep = (k) => wanted.has(k) || mandatory.has(k)
   } else if (filter.summary === 'true') {
     const summary = schema?.summaryProperties ?? new Set<string>()

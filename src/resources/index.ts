@@ -22,7 +22,40 @@ export { createPgRepository, type RepositoryDeps } from './pg-repository.js'
 export { createTenantStore, TENANT_SLUG, type TenantStore } from './tenants.js'
 /** OAuth clients and signing keys (SQL for src/auth). */
 export { createOAuthStore, type OAuthStore, type OAuthClient, type NewOAuthClient, type SigningKey, type NewSigningKey } from './oauth-store.js'
+/** Per-resource access limits (patient compartment, granular scopes) and the repository wrapper that enforces them. */
+export type { AccessInteraction, AccessPolicy } from './access-policy.js'
+export { guardRepository } from './guarded-repository.js'
+/** SMART authorization server storage (SQL for src/auth): accounts, memberships, credentials, grants. */
+export {
+  createAccountStore,
+  type Account,
+  type AccountStore,
+  type Membership,
+  type MembershipRole,
+  type MembershipWithTenant,
+  type NewAccount,
+} from './account-store.js'
+export { createCredentialStore, type CredentialStore, type LockoutRule, type NewOneTimeCode, type OneTimeCode } from './credential-store.js'
+export {
+  createGrantStore,
+  type AuthorizationCode,
+  type CodeRedemption,
+  type GrantStore,
+  type LaunchContext,
+  type NewAuthorizationCode,
+  type NewLaunchContext,
+  type NewRefreshToken,
+  type RefreshRotation,
+  type RefreshToken,
+} from './grant-store.js'
 /** R4 definitions: resource type list and the validator every write runs. */
 export { loadFhirDefinitions, R4_RESOURCE_TYPES, isResourceType, validateResource } from './validation/index.js'
+/** The parsed form of a search (what SearchPage.request holds) and the page size limits. */
+export type { SearchRequest, SearchClause, SortSpec, TotalMode } from './search/index.js'
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './search/index.js'
+/** The search parameters of a resource type (for the CapabilityStatement). */
+export { r4SearchParamRegistry, type SearchParamDef, type SearchParamRegistry, type TypeSearchParams } from './indexing/index.js'
 /** FHIR date values as precision ranges (for _since, _at, _lastUpdated). */
 export { parseDateRange, type DateRange } from './dates.js'
+/** Decimal precision: the HTTP layer attaches a body's original number texts; writes keep them. */
+export { attachNumberText, numberTextOf } from './number-text.js'

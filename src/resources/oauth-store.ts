@@ -15,11 +15,16 @@ export interface OAuthStore {
   /** Looks a client up by its server-wide unique client_id (the token endpoint has no tenant). */
   findClient(clientId: string): Promise<OAuthClient | undefined>
   findClientInTenant(tenantId: string, clientId: string): Promise<OAuthClient | undefined>
+  /** The tenant's clients, by name. */
+  listClients(tenantId: string): Promise<OAuthClient[]>
+  /** Resolves false when the tenant has no such client. */
+  deleteClient(tenantId: string, clientId: string): Promise<boolean>
   /** Every signing key, newest first. */
   listSigningKeys(): Promise<SigningKey[]>
   insertSigningKey(row: NewSigningKey): Promise<void>
   /**
-   * Inserts `row` only if no signing key exists yet, and returns the newest key either way.
+   * Inserts `row` only if no signing key of its `alg` exists yet, and returns the newest key of
+   * that alg either way.
    * Serialised by a transaction-scoped advisory lock, so instances starting at the same moment
    * all end up signing with the same key.
    */
@@ -27,8 +32,8 @@ export interface OAuthStore {
 }
 
 export function createOAuthStore(db: Kysely<Database>): OAuthStore {
-  const newestKey = (q: Kysely<Database>) =>
-    q.selectFrom('signing_key').selectAll().orderBy('created_at', 'desc').orderBy('kid', 'desc').limit(1).executeTakeFirst()
+  const newestKey = (q: Kysely<Database>, alg: string) =>
+    q.selectFrom('signing_key').selectAll().where('alg', '=', alg).orderBy('created_at', 'desc').orderBy('kid', 'desc').limit(1).executeTakeFirst()
 
   return {
     async insertClient(row) {
@@ -50,6 +55,15 @@ export function createOAuthStore(db: Kysely<Database>): OAuthStore {
         .executeTakeFirst()
     },
 
+    listClients(tenantId) {
+      return db.selectFrom('oauth_client').selectAll().where('tenant_id', '=', tenantId).orderBy('name').orderBy('client_id').execute()
+    },
+
+    async deleteClient(tenantId, clientId) {
+      const result = await db.deleteFrom('oauth_client').where('tenant_id', '=', tenantId).where('client_id', '=', clientId).executeTakeFirst()
+      return Number(result.numDeletedRows) === 1
+    },
+
     listSigningKeys() {
       return db.selectFrom('signing_key').selectAll().orderBy('created_at', 'desc').orderBy('kid', 'desc').execute()
     },
@@ -61,7 +75,7 @@ export function createOAuthStore(db: Kysely<Database>): OAuthStore {
     insertFirstSigningKey(row) {
       return db.transaction().execute(async (tx) => {
         await sql`select pg_advisory_xact_lock(hashtext('segimed.signing_key'))`.execute(tx)
-        const existing = await newestKey(tx)
+        const existing = await newestKey(tx, row.alg)
         if (existing) return existing
         return tx.insertInto('signing_key').values(row).returningAll().executeTakeFirstOrThrow()
       })

@@ -3,14 +3,18 @@ import type { Kysely } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import type { Database } from '../db/database.js'
 import { conflict, FhirError, gone, invalid, notFound, preconditionFailed, unprocessable } from '../errors.js'
-import { basicSearch } from './basic-search.js'
+import { indexRowsFor, type SearchConfig } from './indexing/resource-indexer.js'
+import { r4SearchParamRegistry, type SearchParamRegistry } from './indexing/registry.js'
 import { readHistory } from './history.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
 import { ResourceStore, type CurrentVersion } from './resource-store.js'
+import { searchType } from './search/search-type.js'
+import { withTransaction } from './transaction.js'
 import type { HistoryMethod, RequestScope, StoredResource, WriteOptions, WriteResult } from './types.js'
 import { assertValidResource, isResourceType, validateResource } from './validation/index.js'
 import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
+import { numberTextOf, restoreNumberText } from './number-text.js'
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/
 /** Optimistic-concurrency retries for writes without If-Match before answering 409. */
@@ -19,10 +23,15 @@ const MAX_WRITE_ATTEMPTS = 20
 export interface RepositoryDeps {
   db: Kysely<Database>
   clock?: () => Date
+  /** Public server URL (no trailing slash): absolute references under a tenant's base are indexed as local. */
+  serverUrl?: string
+  /** The search parameters in force; the R4 base ones by default. */
+  searchParams?: SearchParamRegistry
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
-  return new PgRepository(deps.db, deps.clock ?? (() => new Date()))
+  const search: SearchConfig = { registry: deps.searchParams ?? r4SearchParamRegistry(), serverUrl: deps.serverUrl }
+  return new PgRepository(deps.db, deps.clock ?? (() => new Date()), search)
 }
 
 class PgRepository implements Repository {
@@ -31,21 +40,24 @@ class PgRepository implements Repository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: () => Date,
+    private readonly searchConfig: SearchConfig,
   ) {
     this.store = new ResourceStore(db)
   }
 
-  async create(scope: RequestScope, resource: Resource): Promise<WriteResult> {
+  async create(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
     assertKnownType(resource.resourceType)
-    const id = randomUUID()
+    if (options.id !== undefined) assertId(options.id)
+    const id = options.id ?? randomUUID()
     const lastUpdated = this.clock()
     const stamped = stampMeta(resource, id, 1, lastUpdated)
     assertValidResource(stamped)
-    const json = JSON.stringify(stamped)
+    const json = restoreNumberText(JSON.stringify(stamped), numberTextOf(resource))
+    const index = indexRowsFor(this.searchConfig, scope.tenantId, stamped)
     const inserted = await this.store.insertNew({
-      tenantId: scope.tenantId, resourceType: stamped.resourceType, id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json,
+      tenantId: scope.tenantId, resourceType: stamped.resourceType, id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json, index,
     })
-    if (!inserted) throw conflict(`Generated id ${id} collided; retry the create`)
+    if (!inserted) throw conflict(`Id ${resource.resourceType}/${id} is taken; a create needs a new id`)
     return { stored: stored(stamped.resourceType, id, 1, lastUpdated, json), created: true, resource: stamped }
   }
 
@@ -121,8 +133,10 @@ class PgRepository implements Repository {
 
   search: Repository['search'] = async (scope, query) => {
     assertKnownType(query.resourceType)
-    return basicSearch(this.db, scope.tenantId, query)
+    return searchType(this.db, this.searchConfig, scope, query, this.clock())
   }
+
+  transaction: Repository['transaction'] = (_scope, fn) => withTransaction(this.db, (trx) => fn(new PgRepository(trx, this.clock, this.searchConfig)))
 
   validate(resource: unknown) {
     return validateResource(resource)
@@ -149,8 +163,9 @@ class PgRepository implements Repository {
       const lastUpdated = nextLastUpdated(this.clock(), current?.lastUpdated)
       const stamped = stampMeta(next, id, versionId, lastUpdated)
       assertValidResource(stamped)
-      const json = JSON.stringify(stamped)
-      const write = { tenantId: scope.tenantId, resourceType, id, versionId, lastUpdated, deleted: false, method, json }
+      const json = restoreNumberText(JSON.stringify(stamped), numberTextOf(next))
+      const index = indexRowsFor(this.searchConfig, scope.tenantId, stamped)
+      const write = { tenantId: scope.tenantId, resourceType, id, versionId, lastUpdated, deleted: false, method, json, index }
       const ok = current ? await this.store.replaceIfVersion(write, current.versionId) : await this.store.insertNew(write)
       if (ok) return { stored: stored(resourceType, id, versionId, lastUpdated, json), created: !current || current.deleted, resource: stamped }
       if (options.ifMatch !== undefined) throw lostRace(resourceType, id, options.ifMatch)

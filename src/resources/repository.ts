@@ -21,8 +21,12 @@ export type PatchDocument =
  * `not-found`, `gone`, `precondition-failed`, `conflict`, `unprocessable`.
  */
 export interface Repository {
-  /** create — http.html#create. The id in the body is ignored; the server assigns one. */
-  create(scope: RequestScope, resource: Resource): Promise<WriteResult>
+  /**
+   * create — http.html#create. The id in the body is ignored; the server assigns one, or takes
+   * `options.id` (a server-side caller that chose the id first: transaction Bundles resolve
+   * `urn:uuid:` references before writing). `conflict` if that id exists.
+   */
+  create(scope: RequestScope, resource: Resource, options?: { readonly id?: string }): Promise<WriteResult>
   /** read — http.html#read. not-found for an unknown id, gone for a deleted one. */
   read(scope: RequestScope, resourceType: string, id: string): Promise<StoredResource>
   /** vread — http.html#vread. */
@@ -35,8 +39,19 @@ export interface Repository {
   delete(scope: RequestScope, resourceType: string, id: string, options?: WriteOptions): Promise<{ versionId?: string }>
   /** history — http.html#history, at instance, type or system level. */
   history(scope: RequestScope, query: HistoryQuery): Promise<HistoryPage>
-  /** search — only `_id` and `_lastUpdated` until the search engine lands. */
+  /**
+   * search — https://hl7.org/fhir/R4/search.html, type level: every R4 search parameter of the
+   * type with its modifiers and prefixes, `_sort`, `_count`, `_total`, `_summary=count` and keyset
+   * paging by `_cursor`. `invalid` for a malformed value (naming the parameter), an unsupported
+   * modifier, or, with `strict`, an unknown parameter; `not-found` for an unknown type.
+   */
   search(scope: RequestScope, query: SearchQuery): Promise<SearchPage>
+  /**
+   * Runs `fn` with a repository whose every call is part of ONE database transaction: committed
+   * when `fn` resolves, rolled back when it throws (http.html#transaction). A deadlock or
+   * serialization failure re-runs `fn` (so it must start from scratch each call), then `conflict`.
+   */
+  transaction<T>(scope: RequestScope, fn: (repo: Repository) => Promise<T>): Promise<T>
   /** The checks every write runs, as a list of issues ($validate). */
   validate(resource: unknown): FhirIssue[]
 }

@@ -1,5 +1,7 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
+import { deleteIndexCtes, insertIndexCtes } from './indexing/index-writes.js'
+import type { IndexRows } from './indexing/rows.js'
 import type { HistoryMethod, StoredResource } from './types.js'
 
 /** The current-row view a writer needs before deciding create vs update. */
@@ -19,12 +21,15 @@ export interface VersionWrite {
   deleted: boolean
   method: HistoryMethod
   json: string
+  /** The search index rows of this version (none for a delete). */
+  index?: IndexRows
 }
 
 /**
- * SQL for current rows and history. Each write is ONE statement (data-modifying CTE) that
- * writes the current row and the history row together: atomic without an explicit
- * transaction, and one round trip on the hot path.
+ * SQL for current rows and history. Each write is ONE statement (data-modifying CTEs) that
+ * writes the current row, the history row and the search index rows together: atomic without an
+ * explicit transaction (so it also runs unchanged inside a caller's transaction), and one round
+ * trip on the hot path.
  */
 export class ResourceStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -52,38 +57,50 @@ export class ResourceStore {
     return row && toStored(resourceType, id, row)
   }
 
-  /** Inserts version 1 (or a first version after nothing); false when the id already exists. */
+  /** Inserts version 1 (or a first version after nothing) with its index rows; false when the id already exists. */
   async insertNew(w: VersionWrite): Promise<boolean> {
+    // No delete CTEs: index rows exist only for a current, non-deleted row, and there is none.
+    const indexCtes = w.index ? insertIndexCtes(w, w.index, 'cur') : []
     const result = await sql<{ version_id: number }>`
       WITH cur AS (
         INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
         VALUES (${w.tenantId}, ${w.resourceType}, ${w.id}, ${w.versionId}, ${w.lastUpdated}, ${w.deleted}, ${w.json})
         ON CONFLICT (tenant_id, resource_type, id) DO NOTHING
         RETURNING version_id
-      )
-      INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-      SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
-      RETURNING version_id`.execute(this.db)
+      ), hist AS (
+        INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
+        SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
+        RETURNING version_id
+      )${extraCtes(indexCtes)}
+      SELECT version_id FROM hist`.execute(this.db)
     return result.rows.length === 1
   }
 
   /**
    * Replaces the current row only if it is still at `expectedVersionId` (optimistic concurrency:
-   * under READ COMMITTED, PostgreSQL re-checks the WHERE after a concurrent writer commits).
-   * Returns false when another writer got there first.
+   * under READ COMMITTED, PostgreSQL re-checks the WHERE after a concurrent writer commits), and
+   * the resource's index rows with `w.index` (none for a delete). Returns false when another
+   * writer got there first; then nothing was written.
    */
   async replaceIfVersion(w: VersionWrite, expectedVersionId: number): Promise<boolean> {
+    const indexCtes = [...deleteIndexCtes(w, 'cur'), ...(w.index && !w.deleted ? insertIndexCtes(w, w.index, 'cur') : [])]
     const result = await sql<{ version_id: number }>`
       WITH cur AS (
         UPDATE resource SET version_id = ${w.versionId}, last_updated = ${w.lastUpdated}, deleted = ${w.deleted}, content = ${w.json}
         WHERE tenant_id = ${w.tenantId} AND resource_type = ${w.resourceType} AND id = ${w.id} AND version_id = ${expectedVersionId}
         RETURNING version_id
-      )
-      INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-      SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
-      RETURNING version_id`.execute(this.db)
+      ), hist AS (
+        INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
+        SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
+        RETURNING version_id
+      )${extraCtes(indexCtes)}
+      SELECT version_id FROM hist`.execute(this.db)
     return result.rows.length === 1
   }
+}
+
+function extraCtes(ctes: RawBuilder<unknown>[]) {
+  return ctes.length ? sql`, ${sql.join(ctes, sql`, `)}` : sql``
 }
 
 export function toStored(

@@ -1,8 +1,15 @@
 import type { Resource } from '@medplum/fhirtypes'
+import type { AccessPolicy } from './access-policy.js'
+import type { SearchRequest } from './search/types.js'
 
 /** Who is writing or reading, as far as storage cares: the tenant. */
 export interface RequestScope {
   readonly tenantId: string
+  /**
+   * What this caller may see and write inside the tenant (patient compartment, granular
+   * scopes), decided by src/auth and enforced by the guarded repository; absent = the whole tenant.
+   */
+  readonly access?: AccessPolicy
 }
 
 /** A stored version: metadata plus the exact JSON text served on reads. */
@@ -56,17 +63,24 @@ export interface HistoryPage {
   readonly next?: string
 }
 
+/** A type search as the client sent it (https://hl7.org/fhir/R4/search.html). */
 export interface SearchQuery {
   readonly resourceType: string
-  readonly ids?: readonly string[]
-  readonly lastUpdated?: readonly { op: 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb'; start: Date; end: Date }[]
-  readonly count: number
-  readonly offset: number
+  /** Query parameters in the order given; a repeated name is AND, `,` inside a value is OR. */
+  readonly params: readonly (readonly [string, string])[]
+  /** `Prefer: handling=strict`: unknown parameters are an error instead of being ignored. */
+  readonly strict?: boolean
 }
 
 export interface SearchPage {
+  /** The request as understood: the parameters used (for the self link) and those ignored. */
+  readonly request: SearchRequest
   readonly entries: readonly StoredResource[]
-  readonly total: number
+  /** Per `_total`: exact by default, the planner's estimate, or absent for `_total=none`. */
+  readonly total?: number
+  /** Opaque `_cursor` values for the next and previous pages, when there are such pages. */
+  readonly next?: string
+  readonly previous?: string
 }
 
 export interface Tenant {

@@ -48,8 +48,22 @@ describe('parseScopes', () => {
     expect(parseScopes('system/Patient.sr system/Patient.rr admin/Patient.read system/patient.read system/Patient.x')).toEqual([])
   })
 
-  it('drops v2 scopes restricted by a query instead of widening them', () => {
-    expect(parseScopes('patient/Observation.rs?category=laboratory')).toEqual([])
+  it('keeps a v2 granular scope query as a filter of AND-ed parameters with OR-ed values', () => {
+    expect(plain(parseScopes('patient/Observation.rs?category=vital-signs,laboratory&status=final'))).toEqual([
+      {
+        context: 'patient',
+        resourceType: 'Observation',
+        interactions: 'rs',
+        filter: [
+          { name: 'category', values: ['vital-signs', 'laboratory'] },
+          { name: 'status', values: ['final'] },
+        ],
+      },
+    ])
+  })
+
+  it('drops a query on a v1 scope or on * instead of widening it', () => {
+    expect(parseScopes('patient/Observation.read?category=laboratory patient/*.rs?category=laboratory')).toEqual([])
   })
 
   it('tolerates extra whitespace and an empty string', () => {

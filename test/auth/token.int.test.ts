@@ -5,6 +5,7 @@ import type { Db } from '../../src/db/connect.js'
 import { isFhirError } from '../../src/errors.js'
 import { createAuth, type Auth } from '../../src/auth/index.js'
 import { createOAuthStore } from '../../src/resources/oauth-store.js'
+import { authDeps } from './auth-deps.js'
 import { freshTenantId, openTestDb } from '../setup/db.js'
 
 const ISSUER = 'https://fhir.segimed.test'
@@ -32,7 +33,7 @@ async function buildTestApp(auth: Auth): Promise<FastifyInstance> {
     const status = err.kind === 'unauthorized' ? 401 : err.kind === 'forbidden' ? 403 : 500
     return reply.code(status).headers(err.headers).send({ kind: err.kind, diagnostics: err.message })
   })
-  await app.register(auth.tokenRoutes)
+  await app.register(auth.routes)
   app.get<{ Params: { tenant: string } }>('/fhir/:tenant/whoami', async (req) => {
     const ctx = await auth.verify(req.headers.authorization, req.params.tenant)
     return { tenantId: ctx.tenantId, clientId: ctx.clientId, scope: ctx.scope, grants: ctx.scopes.length }
@@ -45,7 +46,8 @@ async function buildTestApp(auth: Auth): Promise<FastifyInstance> {
 async function setup(options: { scope?: string; clock?: () => Date } = {}) {
   const tenantId = await seedTenant()
   const store = createOAuthStore(handle.db)
-  const auth = await createAuth({ store, issuer: ISSUER, tokenTtlSeconds: TTL, clock: options.clock })
+  const auth = await createAuth(authDeps(handle.db, { store, issuer: ISSUER, tokenTtlSeconds: TTL, clock: options.clock }))
+  onTestFinished(() => auth.close())
   const client = await auth.createClient(tenantId, { name: 'Backend', scope: options.scope ?? 'system/*.read' })
   const app = await buildTestApp(auth)
   return { tenantId, store, auth, app, client }
@@ -231,24 +233,27 @@ describe('verify', () => {
   it('refuses a token from another issuer as unauthorized', async () => {
     const { app, client, tenantId, store } = await setup()
     const token = await issueToken(app, client)
-    const elsewhere = await createAuth({ store, issuer: 'https://other.example', tokenTtlSeconds: TTL })
+    const elsewhere = await createAuth(authDeps(handle.db, { store, issuer: 'https://other.example', tokenTtlSeconds: TTL }))
+    onTestFinished(() => elsewhere.close())
     await expect(elsewhere.verify(`Bearer ${token}`, tenantId)).rejects.toMatchObject({
       kind: 'unauthorized',
       message: 'Access token was not issued by this server',
     })
   })
 
-  it('refuses a valid token of tenant A on tenant B as forbidden, naming tenant A', async () => {
+  it('refuses a valid token of tenant A on tenant B as unauthorized (wrong audience), without naming tenant A', async () => {
     const { app, client, tenantId } = await setup()
     const otherTenant = await seedTenant()
     const res = await whoami(app, otherTenant, await issueToken(app, client))
-    expect(res.statusCode).toBe(403)
-    expect(res.json().diagnostics).toContain(`issued for tenant ${tenantId}`)
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/)
+    expect(res.json().diagnostics).not.toContain(tenantId)
   })
 
   it('accepts a token issued by another instance sharing the database', async () => {
     const { app, client, tenantId, store } = await setup()
-    const [second, third] = await Promise.all([1, 2].map(() => createAuth({ store, issuer: ISSUER, tokenTtlSeconds: TTL })))
+    const [second, third] = await Promise.all([1, 2].map(() => createAuth(authDeps(handle.db, { store, issuer: ISSUER, tokenTtlSeconds: TTL }))))
+    onTestFinished(() => [second, third].forEach((a) => a?.close()))
     const ctx = await third!.verify(`Bearer ${await issueToken(await buildTestApp(second!), client)}`, tenantId)
     expect(ctx.clientId).toBe(client.client_id)
     expect((await whoami(app, tenantId, await issueToken(await buildTestApp(third!), client))).statusCode).toBe(200)

@@ -8,8 +8,26 @@ const EXPECTED: Record<string, string[]> = {
   tenant: ['tenant_id', 'name', 'organization_id', 'created_at'],
   resource: ['tenant_id', 'resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'],
   resource_history: ['tenant_id', 'resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content', 'seq'],
-  oauth_client: ['tenant_id', 'client_id', 'name', 'secret_hash', 'scope', 'created_at'],
+  oauth_client: ['tenant_id', 'client_id', 'name', 'secret_hash', 'scope', 'created_at', 'client_type', 'redirect_uris', 'jwks', 'jwks_uri', 'launch_uri', 'all_tenants'],
+  account: ['account_id', 'email', 'phone', 'password_hash', 'email_verified_at', 'phone_verified_at', 'otp_required', 'disabled', 'created_at'],
+  membership: ['tenant_id', 'account_id', 'role', 'fhir_user', 'created_at'],
+  authorization_code: ['tenant_id', 'code_hash', 'client_id', 'account_id', 'redirect_uri', 'scope', 'code_challenge', 'patient', 'encounter', 'fhir_user', 'role', 'nonce', 'auth_time', 'expires_at', 'used_at', 'created_at'],
+  refresh_token: ['tenant_id', 'token_hash', 'family_id', 'client_id', 'account_id', 'scope', 'patient', 'encounter', 'fhir_user', 'role', 'offline', 'expires_at', 'rotated_at', 'revoked_at', 'created_at'],
+  launch_context: ['tenant_id', 'launch_id', 'client_id', 'patient', 'encounter', 'created_by', 'expires_at', 'created_at'],
+  login_lockout: ['subject', 'failures', 'window_started_at', 'locked_until'],
+  one_time_code: ['code_id', 'account_id', 'purpose', 'channel', 'destination', 'code_hash', 'attempts', 'expires_at', 'consumed_at', 'created_at'],
+  password_reset: ['token_hash', 'account_id', 'expires_at', 'used_at', 'created_at'],
+  used_jti: ['tenant_id', 'client_id', 'jti', 'expires_at'],
+  revoked_token: ['tenant_id', 'jti', 'expires_at', 'revoked_at'],
   signing_key: ['kid', 'alg', 'private_jwk', 'public_jwk', 'created_at'],
+  search_string: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value', 'exact'],
+  search_token: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'system', 'code', 'display', 'type_system', 'type_code'],
+  search_reference: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'ref_type', 'ref_id'],
+  search_date: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
+  search_number: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
+  search_quantity: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'system', 'code', 'unit'],
+  search_uri: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value'],
+  search_sort: ['tenant_id', 'resource_type', 'id', 'param', 'lo', 'hi'],
 }
 
 describe('migrations', () => {
@@ -34,5 +52,15 @@ describe('migrations', () => {
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
       WHERE i.indisprimary AND c.relname IN ('resource', 'resource_history', 'oauth_client')`.execute(db.db)
     expect(rows.map((r) => r.first)).toEqual(['tenant_id', 'tenant_id', 'tenant_id'])
+  })
+
+  it('lead every search index table index with tenant_id', async () => {
+    const { rows } = await sql<{ index_name: string; first: string }>`
+      SELECT ic.relname AS index_name, a.attname AS first
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+      WHERE c.relname LIKE 'search\\_%'`.execute(db.db)
+    expect(rows.length).toBeGreaterThanOrEqual(17)
+    expect(rows.filter((r) => r.first !== 'tenant_id')).toEqual([])
   })
 })

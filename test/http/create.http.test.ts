@@ -106,12 +106,21 @@ describe('create', () => {
     expectOutcome(await tenant.request('POST', '/Patient', { body: [makePatient()] }), { status: 400, code: 'structure' })
   })
 
-  it('returns 400 for an element the Patient type does not have, naming it in expression', async () => {
+  it('returns 400 "structure" for an element the Patient type does not have, naming it in expression', async () => {
     const tenant = await t.newTenant()
     const res = await tenant.request('POST', '/Patient', { body: { ...makePatient(), favouriteColour: 'blue' } })
-    const outcome = expectOutcome(res, { status: 400, code: expect.any(String) as never })
-    expect(JSON.stringify(outcome.issue)).toContain('favouriteColour')
+    const outcome = expectOutcome(res, { status: 400, code: 'structure', diagnostics: /favouriteColour/ })
+    expect(outcome.issue?.[0]?.expression).toEqual(['Patient.favouriteColour'])
   })
+
+  for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+    it(`returns 400 for an unknown element named ${name}, like any other unknown element`, async () => {
+      const tenant = await t.newTenant()
+      const res = await tenant.request('POST', '/Patient', { body: { ...makePatient(), [name]: 'x' } })
+      const outcome = expectOutcome(res, { status: 400, code: 'structure' })
+      expect(outcome.issue?.[0]?.expression).toEqual([`Patient.${name}`])
+    })
+  }
 
   it('stores nothing when validation fails', async () => {
     const tenant = await t.newTenant()

@@ -161,6 +161,40 @@ describe('validateResource', () => {
     expect(issues[0]?.diagnostics).toContain(`"${type}"`)
   })
 
+  it('suggests the correctly cased name for a misspelt property (birthdate → birthDate)', () => {
+    const { birthDate: _b, ...rest } = validPatient()
+    const issues = errorsOf({ ...rest, birthdate: '1970-01-31' })
+    expect(issues).toMatchObject([{ code: 'structure', expression: ['Patient.birthdate'] }])
+    expect(issues[0]?.diagnostics).toContain('"birthDate"')
+  })
+
+  it('reports a failed invariant with its key and FHIRPath rule at the element (pat-1 at Patient.contact[0])', () => {
+    const issues = errorsOf({ ...validPatient(), contact: [{ gender: 'male' }] })
+    expect(issues).toMatchObject([{ code: 'invariant', expression: ['Patient.contact[0]'] }])
+    expect(issues[0]?.diagnostics).toContain('pat-1')
+    expect(issues[0]?.diagnostics).toContain('rule: name.exists() or telecom.exists()')
+  })
+
+  it('checks the extensions of a _birthDate sibling and points at Patient.birthDate.extension[0]', () => {
+    const valid = { ...validPatient(), _birthDate: { extension: [{ url: 'http://example.org/x', valueString: 'approx.' }] } }
+    expect(errorsOf(valid)).toEqual([])
+    const patient = { ...validPatient(), _birthDate: { extension: [{ url: 'http://example.org/x' }] } }
+    expect(errorsOf(patient)).toMatchObject([{ code: 'invariant', expression: ['Patient.birthDate.extension[0]'] }])
+    expect(expressionsOf({ ...validPatient(), _birthDate: 'approx.' })).toEqual(['Patient.birthDate'])
+  })
+
+  it('warns, without rejecting, about a Reference to a type its element does not allow, but not about urn:uuid ones', () => {
+    const toMedication = validateResource({ ...validObservation(), subject: { reference: 'Medication/1' } })
+    expect(toMedication).toMatchObject([{ severity: 'warning', expression: ['Observation.subject'] }])
+    expect(validateResource({ ...validObservation(), subject: { reference: 'urn:uuid:0b6f2b5e-4a8f-4b7e-9a57-0d6f7c1e2a3b' } })).toEqual([])
+  })
+
+  it('reads "", [] and {} as absent like @medplum/core, but not inside a choice element', () => {
+    expect(errorsOf({ ...validPatient(), birthDate: '', name: [], maritalStatus: {} })).toEqual([])
+    expect(expressionsOf({ ...validObservation(), valueQuantity: {} })).toEqual(['Observation.valueQuantity'])
+    expect(expressionsOf({ ...validPatient(), name: [{ given: [''] }] })).toEqual(['Patient.name[0].given[0]'])
+  })
+
   it('rejects a contained resource of a non-R4 type with its path', () => {
     const patient = { ...validPatient(), contained: [{ resourceType: 'Project', id: 'x' }] }
     const issues = errorsOf(patient)

@@ -23,7 +23,10 @@ export interface TestTenant {
 
 /** The real app on the run's test database, with logging off. */
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'silent', BASE_URL: 'http://fhir.test', DB_POOL_SIZE: '8', ...env })
+  // The embedded PGlite is one session behind a socket that interleaves concurrent connections'
+  // protocol messages; the server uses one connection for it (src/services.ts), and so do the tests.
+  const poolSize = inject('isEmbeddedDatabase') ? '1' : '8'
+  const config = loadConfig({ DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'silent', BASE_URL: 'http://fhir.test', DB_POOL_SIZE: poolSize, ...env })
   const services = await createServices(config)
   const app = await buildApp(config, services)
   const newTenant = async (options: { scope?: string } = {}): Promise<TestTenant> => {

@@ -6,6 +6,8 @@ import { migrateToLatest } from '../../src/db/migrate.js'
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string
+    /** True when databaseUrl is the embedded PGlite socket (one backend session for every connection). */
+    isEmbeddedDatabase: boolean
   }
 }
 
@@ -30,6 +32,7 @@ export default async function setup(project: TestProject) {
     await migrateToLatest(db)
     await close()
     project.provide('databaseUrl', url.toString())
+    project.provide('isEmbeddedDatabase', false)
     return async () => {
       const admin2 = new pg.Client({ connectionString: serverUrl })
       await admin2.connect()
@@ -43,5 +46,6 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(db)
   await close()
   project.provide('databaseUrl', url)
+  project.provide('isEmbeddedDatabase', true)
   return () => embedded.stop()
 }

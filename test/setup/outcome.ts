@@ -6,11 +6,12 @@ const MESSAGE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/operation-outcome'
 
 /**
  * Asserts an error reply: the status, a FHIR JSON OperationOutcome, and its first issue's
- * severity and code (plus the MSG_* message id when given). Returns the outcome.
+ * severity and code (a RegExp where several codes are acceptable), plus the MSG_* message id when
+ * given. Returns the outcome.
  */
 export function expectOutcome(
   res: LightMyRequestResponse,
-  expected: { status: number; code: OperationOutcomeIssue['code']; severity?: OperationOutcomeIssue['severity']; messageId?: string; diagnostics?: RegExp },
+  expected: { status: number; code: OperationOutcomeIssue['code'] | RegExp; severity?: OperationOutcomeIssue['severity']; messageId?: string; diagnostics?: RegExp },
 ): OperationOutcome {
   expect(res.statusCode, res.body).toBe(expected.status)
   expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/)
@@ -18,7 +19,8 @@ export function expectOutcome(
   expect(outcome.resourceType).toBe('OperationOutcome')
   const issue = outcome.issue?.[0]
   expect(issue?.severity).toBe(expected.severity ?? 'error')
-  expect(issue?.code).toEqual(expected.code)
+  if (expected.code instanceof RegExp) expect(issue?.code).toMatch(expected.code)
+  else expect(issue?.code).toBe(expected.code)
   if (expected.messageId) expect(issue?.details?.coding).toContainEqual({ system: MESSAGE_SYSTEM, code: expected.messageId })
   if (expected.diagnostics) expect(issue?.diagnostics).toMatch(expected.diagnostics)
   return outcome

@@ -9,6 +9,7 @@ import { sendResource } from '../headers.js'
 import type { FhirPluginOptions } from '../options.js'
 import { knownType } from '../resource-type.js'
 import { notFound } from '../../errors.js'
+import { rejectOtherMethods } from './method-not-allowed.js'
 import { parseCount } from './search.js'
 
 type Params = { type: string; id: string; vid: string }
@@ -26,6 +27,7 @@ export function registerHistoryRoutes(app: FastifyInstance, { repo }: FhirPlugin
     const stored = await repo.vread(fhirContext(request).scope, type, request.params.id, request.params.vid)
     return sendResource(request, reply, stored)
   })
+  for (const url of ['/_history', '/:type/_history', '/:type/:id/_history', '/:type/:id/_history/:vid']) rejectOtherMethods(app, url, ['GET'])
 
   async function history(request: FastifyRequest, reply: FastifyReply, target: { type?: string; id?: string }) {
     const auth = authOf(request)
@@ -47,7 +49,11 @@ export function registerHistoryRoutes(app: FastifyInstance, { repo }: FhirPlugin
       before: cursor,
     }
     const page = await repo.history(scope, query)
-    if (target.id && page.total === 0) throw notFound(`Resource ${target.type}/${target.id} is not known`)
+    if (target.id && page.total === 0) {
+      // An instance that exists but has no version in the _since/_at window is an empty Bundle, not a 404.
+      const unfiltered = since !== undefined || at !== undefined ? await repo.history(scope, { resourceType: target.type, id: target.id, count: 0 }) : page
+      if (unfiltered.total === 0) throw notFound(`Resource ${target.type}/${target.id} is not known`)
+    }
     const path = [target.type, target.id, '_history'].filter(Boolean).join('/')
     const params = { _since: since, _at: at, _count: String(count) }
     const links: BundleLink[] = [

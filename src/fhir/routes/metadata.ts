@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildCapabilityStatement } from '../capability.js'
 import { sendJson } from '../content-type.js'
 import { fhirContext } from '../context.js'
+import { rejectOtherMethods } from './method-not-allowed.js'
 import type { FhirPluginOptions } from '../options.js'
 
 /** capabilities (https://hl7.org/fhir/R4/http.html#capabilities) and SMART discovery; no token needed. */
@@ -12,22 +13,28 @@ export function registerMetadataRoutes(app: FastifyInstance, options: FhirPlugin
     let json = cache.get(baseUrl)
     if (!json) {
       json = JSON.stringify(
-        buildCapabilityStatement({ baseUrl, tokenUrl: `${options.serverUrl}/oauth2/token`, software: { name: 'Segimed FHIR', version: '0.1.0' } }),
+        buildCapabilityStatement({ baseUrl, tokenUrl: `${options.serverUrl}/oauth2/token`, software: { name: 'Segimed FHIR', version: '0.1.0' }, oauthUris: oauthUris(options, baseUrl) }),
       )
       cache.set(baseUrl, json)
     }
     return sendJson(request, reply, json)
   })
 
-  // SMART App Launch discovery (http://hl7.org/fhir/smart-app-launch/conformance.html). The full
-  // authorization server arrives with its own issue; today only backend client_credentials works.
-  app.get('/.well-known/smart-configuration', async (_request, reply) => {
-    return reply.type('application/json').send({
-      token_endpoint: `${options.serverUrl}/oauth2/token`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      scopes_supported: ['system/*.*', 'system/*.read', 'system/*.write', 'system/*.cruds'],
-      capabilities: ['client-confidential-symmetric', 'permission-v1', 'permission-v2'],
-    })
+  rejectOtherMethods(app, '/metadata', ['GET'])
+
+  // SMART App Launch discovery (https://hl7.org/fhir/smart-app-launch/STU2/conformance.html) and
+  // OpenID Connect discovery: the documents come from the authorization server.
+  app.get('/.well-known/smart-configuration', async (request, reply) => {
+    return reply.type('application/json').header('cache-control', 'public, max-age=300').send(options.auth.smartConfiguration(fhirContext(request).baseUrl))
   })
+  rejectOtherMethods(app, '/.well-known/smart-configuration', ['GET'])
+  app.get('/.well-known/openid-configuration', async (request, reply) => {
+    return reply.type('application/json').header('cache-control', 'public, max-age=300').send(options.auth.openidConfiguration(fhirContext(request).baseUrl))
+  })
+  rejectOtherMethods(app, '/.well-known/openid-configuration', ['GET'])
+}
+
+function oauthUris(options: FhirPluginOptions, baseUrl: string): Record<string, string> {
+  const e = options.auth.endpoints(baseUrl)
+  return { authorize: e.authorize, token: e.token, introspect: e.introspect, revoke: e.revoke, manage: e.management, register: `${e.management}/clients` }
 }

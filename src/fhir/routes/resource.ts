@@ -19,7 +19,8 @@ type Params = { tenant: string; type: string; id: string; op: string }
  * is not offered gets 405, not 404.
  */
 export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPluginOptions) {
-  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+  // HEAD answers like GET (Node drops the body of a HEAD response).
+  const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
   app.route<{ Params: Params }>({
     method: [...methods],
@@ -28,11 +29,12 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
       const type = knownType(request.params.type)
       switch (request.method) {
         case 'GET':
+        case 'HEAD':
           return searchType(repo, request, reply, type, request.query as Record<string, unknown>)
         case 'POST':
           return create(request, reply, type)
         default:
-          throw methodNotAllowed(`${request.method} on [base]/${type} (conditional ${request.method === 'DELETE' ? 'delete' : 'update'}) is not supported yet`)
+          throw methodNotAllowed(`${request.method} on [base]/${type} (conditional ${request.method === 'DELETE' ? 'delete' : 'update'}) is not supported yet`, ['GET', 'POST'])
       }
     },
   })
@@ -42,7 +44,7 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
     url: '/:type/_search',
     handler: async (request, reply) => {
       const type = knownType(request.params.type)
-      if (request.method !== 'POST') throw methodNotAllowed(`Use POST for [base]/${type}/_search, or GET [base]/${type}?params`)
+      if (request.method !== 'POST') throw methodNotAllowed(`Use POST for [base]/${type}/_search, or GET [base]/${type}?params`, ['POST'])
       const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams()
       const query: Record<string, string | string[]> = { ...(request.query as Record<string, string>) }
       for (const [k, v] of form) {
@@ -63,7 +65,8 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
       const { scope } = fhirContext(request)
       const auth = authOf(request)
       switch (request.method) {
-        case 'GET': {
+        case 'GET':
+        case 'HEAD': {
           assertAllowed(auth, type, 'read')
           const stored = await repo.read(scope, type, id)
           if (isNotModified(request, stored)) {
@@ -107,7 +110,7 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
           return reply.code(204).send()
         }
         default:
-          throw methodNotAllowed(`${request.method} is not allowed on [base]/${type}/${id}; use GET, PUT, PATCH or DELETE`)
+          throw methodNotAllowed(`${request.method} is not allowed on [base]/${type}/${id}; use GET, PUT, PATCH or DELETE`, ['GET', 'PUT', 'PATCH', 'DELETE'])
       }
     },
   })
@@ -145,7 +148,7 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
     const descriptor = findOperation(code, level, type)
     if (!descriptor) throw notFound(`Operation $${code} is not supported at ${level} level on ${type}`, 'MSG_OP_NOT_ALLOWED')
     if (request.method !== 'POST' && !(request.method === 'GET' && !descriptor.affectsState)) {
-      throw methodNotAllowed(`$${code} accepts ${descriptor.affectsState ? 'POST' : 'GET and POST'}, not ${request.method}`)
+      throw methodNotAllowed(`$${code} accepts ${descriptor.affectsState ? 'POST' : 'GET and POST'}, not ${request.method}`, descriptor.affectsState ? ['POST'] : ['GET', 'POST'])
     }
     assertAllowed(authOf(request), type, 'operation')
     const result = await descriptor.run({

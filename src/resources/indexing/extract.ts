@@ -1,0 +1,77 @@
+import type { TypedValue } from '@medplum/core'
+import type { Resource } from '@medplum/fhirtypes'
+import { indexDateValue } from './date.js'
+import { typedResource } from './expression.js'
+import type { IndexContext } from './index-context.js'
+import { indexNumberValue } from './number.js'
+import { indexQuantityValue } from './quantity.js'
+import { indexReferenceValue } from './reference.js'
+import type { SearchParamDef, SearchParamType, TypeSearchParams } from './registry.js'
+import { IndexRows } from './rows.js'
+import { indexStringValue } from './string.js'
+import { indexTokenValue } from './token.js'
+import { indexUriValue } from './uri.js'
+
+type ValueIndexer = (rows: IndexRows, param: string, ord: number, value: TypedValue, ctx: IndexContext, options: { sortable: boolean }) => void
+
+const INDEXERS: Partial<Record<SearchParamType, ValueIndexer>> = {
+  string: (rows, param, ord, value, _ctx, options) => indexStringValue(rows, param, ord, value, options),
+  token: (rows, param, ord, value, _ctx, options) => indexTokenValue(rows, param, ord, value, options),
+  uri: (rows, param, ord, value, _ctx, options) => indexUriValue(rows, param, ord, value, options),
+  date: (rows, param, ord, value, _ctx, options) => indexDateValue(rows, param, ord, value, options),
+  number: (rows, param, ord, value, _ctx, options) => indexNumberValue(rows, param, ord, value, options),
+  quantity: (rows, param, ord, value, _ctx, options) => indexQuantityValue(rows, param, ord, value, options),
+  reference: indexReferenceValue,
+}
+
+/** Composite elements beyond this ordinal are not indexed (ord is a smallint). */
+const MAX_COMPOSITE_ELEMENTS = 1000
+
+/**
+ * Resource → the index rows of every search parameter of its type
+ * (https://hl7.org/fhir/R4/search.html). Composite parameters write their component rows under
+ * `<code>#<i>` with `ord` = the element's ordinal, so a search matches both parts on one element.
+ * An expression that throws on odd data indexes nothing for that parameter rather than failing the write.
+ */
+export function extractIndexRows(params: TypeSearchParams, resource: Resource, ctx: IndexContext): IndexRows {
+  const rows = new IndexRows()
+  const input = typedResource(resource)
+  for (const def of params.indexed) {
+    const values = evaluate(def, input)
+    if (!values.length) continue
+    if (def.components) {
+      indexComposite(rows, def, values, ctx)
+      continue
+    }
+    const indexer = INDEXERS[def.type]
+    if (!indexer) continue
+    for (const value of values) indexer(rows, def.code, 0, value, ctx, { sortable: true })
+  }
+  return rows
+}
+
+function indexComposite(rows: IndexRows, def: SearchParamDef, elements: TypedValue[], ctx: IndexContext) {
+  const components = def.components ?? []
+  elements.slice(0, MAX_COMPOSITE_ELEMENTS).forEach((element, ord) => {
+    const values = components.map((component) => safely(() => component.evaluate(element)))
+    // An element lacking one of the parts can never match the composite: write none of its rows.
+    if (values.some((v) => !v.length)) return
+    components.forEach((component, i) => {
+      const indexer = INDEXERS[component.type]
+      if (!indexer) return
+      for (const value of values[i]!) indexer(rows, `${def.code}#${i}`, ord, value, ctx, { sortable: false })
+    })
+  })
+}
+
+function evaluate(def: SearchParamDef, input: TypedValue): TypedValue[] {
+  return def.evaluate ? safely(() => def.evaluate!(input)) : []
+}
+
+function safely(run: () => TypedValue[]): TypedValue[] {
+  try {
+    return run()
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,28 @@
+import type { TypedValue } from '@medplum/core'
+import { numericRange } from './number.js'
+import type { IndexRows } from './rows.js'
+import { numberSortKey } from './sort-key.js'
+
+type QuantityLike = { unit?: string; system?: string; code?: string; currency?: string }
+
+/**
+ * quantity parameters (https://hl7.org/fhir/R4/search.html#quantity): Quantity and its profiles
+ * (Age, Duration, Distance, Count, SimpleQuantity), Money (code = currency) and Range (units of its
+ * low or high). A comparator makes an open range (`<5` is (-inf, 5]). Units are stored as written:
+ * no UCUM canonicalisation, so `1 g` does not match a search for `1000 mg`.
+ */
+export function indexQuantityValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
+  const r = numericRange(typed)
+  if (!r) return
+  const v = typed.value as QuantityLike & { low?: QuantityLike; high?: QuantityLike }
+  const units: QuantityLike = v.low ?? v.high ?? v
+  const isMoney = typed.type === 'Money' || typeof units.currency === 'string'
+  rows.addQuantity(param, ord, {
+    low: r[0],
+    high: r[1],
+    system: isMoney ? 'urn:iso:std:iso:4217' : (units.system ?? null),
+    code: isMoney ? (units.currency ?? null) : (units.code ?? null),
+    unit: units.unit ?? null,
+  })
+  if (options.sortable) rows.addSortKey(param, numberSortKey(r[0]), numberSortKey(r[1]))
+}

@@ -1,0 +1,48 @@
+import type { TypedValue } from '@medplum/core'
+import type { IndexContext } from './index-context.js'
+import { clip } from './normalize.js'
+import { parseReferenceString } from './reference-target.js'
+import type { IndexRows } from './rows.js'
+import { indexTokenValue } from './token.js'
+
+/**
+ * reference parameters (https://hl7.org/fhir/R4/search.html#reference). A local reference (`Type/id`,
+ * or an absolute URL under this tenant's base) is stored as (Type, id); any other URL, `urn:uuid:`,
+ * and canonicals (without their `|version`) as (NULL, url). Reference.identifier goes to the token
+ * table under `<param>:identifier` for the `:identifier` modifier. Contained (`#x`) references are
+ * not indexed.
+ */
+export function indexReferenceValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, ctx: IndexContext, options: { sortable: boolean }) {
+  const { value } = typed
+  const add = (refType: string | null, refId: string) => {
+    rows.addReference(param, ord, refType, refId)
+    if (options.sortable) {
+      const key = refType ? `${refType}/${refId}` : refId
+      rows.addSortKey(param, key, key)
+    }
+  }
+  if (typeof value === 'string') {
+    if (value) add(null, clip(value.split('|')[0]!))
+    return
+  }
+  if (typeof value !== 'object' || value === null) return
+  const v = value as { reference?: unknown; identifier?: unknown; resourceType?: unknown; id?: unknown }
+  if (typeof v.resourceType === 'string' && typeof v.id === 'string') return add(v.resourceType, v.id)
+  if (typeof v.reference === 'string' && v.reference !== '' && !v.reference.startsWith('#')) {
+    const local = localTarget(v.reference, ctx)
+    if (local) add(local.type, local.id)
+    else add(null, clip(v.reference))
+  }
+  if (typeof v.identifier === 'object' && v.identifier !== null) {
+    indexTokenValue(rows, `${param}:identifier`, ord, { type: 'Identifier', value: v.identifier }, { sortable: false })
+  }
+}
+
+function localTarget(reference: string, ctx: IndexContext): { type: string; id: string } | undefined {
+  const parsed = parseReferenceString(reference)
+  if (!parsed.type || !parsed.id) return undefined
+  if (parsed.isRelative) return { type: parsed.type, id: parsed.id }
+  if (!ctx.localBase || !reference.startsWith(ctx.localBase)) return undefined
+  const rest = parseReferenceString(reference.slice(ctx.localBase.length))
+  return rest.isRelative && rest.type && rest.id ? { type: rest.type, id: rest.id } : undefined
+}

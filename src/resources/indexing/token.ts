@@ -1,0 +1,44 @@
+import type { TypedValue } from '@medplum/core'
+import { clip, normalizeText } from './normalize.js'
+import type { IndexRows } from './rows.js'
+
+type Coding = { system?: string; code?: string; display?: string }
+
+/**
+ * token parameters (https://hl7.org/fhir/R4/search.html#token): Coding, CodeableConcept (one row per
+ * coding, plus a code-less row for its text so `:text` finds it), Identifier (with its type codings
+ * for `:of-type`), ContactPoint (system = phone/email/..., code = value), boolean, and plain
+ * code/string/uri/id values (no system).
+ */
+export function indexTokenValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
+  const add = (system: unknown, code: unknown, display: unknown, typeSystem?: string | null, typeCode?: string | null) => {
+    const c = typeof code === 'string' && code !== '' ? clip(code) : null
+    const d = typeof display === 'string' && display.trim() ? clip(normalizeText(display)) : null
+    if (c === null && d === null) return
+    rows.addToken(param, ord, { system: typeof system === 'string' && system !== '' ? clip(system) : null, code: c, display: d, typeSystem, typeCode })
+    if (options.sortable) {
+      const key = c ?? d!
+      rows.addSortKey(param, key, key)
+    }
+  }
+  const { type, value } = typed
+  if (typeof value === 'boolean') return add(null, String(value), null)
+  if (typeof value === 'string') return add(null, value, null)
+  if (typeof value === 'number') return add(null, String(value), null)
+  if (typeof value !== 'object' || value === null) return
+  const v = value as Record<string, unknown>
+  if (type === 'Identifier') {
+    const typeConcept = v.type as { coding?: Coding[]; text?: string } | undefined
+    const typeCodings = typeConcept?.coding?.filter((c) => c.code) ?? []
+    if (!typeCodings.length) return add(v.system, v.value, typeConcept?.text)
+    for (const c of typeCodings) add(v.system, v.value, typeConcept?.text, c.system ?? null, c.code ?? null)
+    return
+  }
+  if (type === 'ContactPoint') return add(v.system, v.value, null)
+  if (type === 'CodeableConcept' || Array.isArray(v.coding)) {
+    for (const c of (v.coding as Coding[] | undefined) ?? []) add(c.system, c.code, c.display)
+    if (typeof v.text === 'string') add(null, null, v.text)
+    return
+  }
+  if (type === 'Coding' || typeof v.code === 'string') return add(v.system, v.code, v.display)
+}

@@ -1,0 +1,74 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../../db/database.js'
+import { toStored } from '../resource-store.js'
+import type { StoredResource } from '../types.js'
+import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, type PageRow } from './compile.js'
+import type { SearchPlan } from './plan.js'
+import type { PageCursor, SearchRequest } from './types.js'
+
+export interface SearchOutcome {
+  readonly entries: readonly StoredResource[]
+  readonly total?: number
+  readonly next?: PageCursor
+  readonly previous?: PageCursor
+}
+
+/**
+ * Runs a planned search: the page (phase by phase, stopping as soon as it has `count + 1` rows, the
+ * extra row telling whether a next page exists) and, alongside, the total the request asked for.
+ */
+export async function executeSearch(db: Kysely<Database>, plan: SearchPlan, request: SearchRequest): Promise<SearchOutcome> {
+  const isCountOnly = request.summary === 'count' || request.count === 0
+  const totalPromise = isCountOnly || request.total === 'accurate' ? countAll(db, plan) : request.total === 'estimate' ? estimate(db, plan) : undefined
+  if (isCountOnly) return { entries: [], total: await totalPromise }
+  const [page, total] = await Promise.all([readPage(db, plan, request.cursor), totalPromise])
+  return { ...page, total }
+}
+
+async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCursor | undefined) {
+  const direction = cursor?.direction ?? 'after'
+  const start = cursor?.phase ?? 0
+  const phases = direction === 'after' ? range(start, plan.phases - 1) : range(start, 0)
+  const rows: { row: PageRow; phase: number }[] = []
+  for (const phase of phases) {
+    const limit = plan.count + 1 - rows.length
+    const query = compilePageQuery(plan, { phase, direction, cursor: phase === start ? cursor : undefined, limit })
+    const result = await query.execute(db)
+    for (const row of result.rows) rows.push({ row, phase })
+    if (rows.length > plan.count) break
+  }
+  const hasMore = rows.length > plan.count
+  const page = rows.slice(0, plan.count)
+  if (direction === 'before') page.reverse()
+  const first = page[0]
+  const last = page[page.length - 1]
+  const at = (entry: { row: PageRow; phase: number }, d: 'after' | 'before'): PageCursor => ({
+    direction: d,
+    phase: entry.phase,
+    keys: orderKeys(plan, entry.phase).slice(0, -1).map((_, i) => entry.row[`k${i}`] ?? null),
+    id: entry.row.id,
+  })
+  const next = last && (direction === 'before' || hasMore) ? at(last, 'after') : undefined
+  const previous = first && (direction === 'after' ? cursor !== undefined : hasMore) ? at(first, 'before') : undefined
+  const entries = page.map(({ row }) => toStored(plan.resourceType, row.id, { ...row, deleted: false }))
+  return { entries, next, previous }
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = []
+  for (let i = from; from <= to ? i <= to : i >= to; i += from <= to ? 1 : -1) out.push(i)
+  return out
+}
+
+async function countAll(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
+  const { rows } = await compileCountQuery(plan).execute(db)
+  return Number(rows[0]?.n ?? 0)
+}
+
+async function estimate(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
+  const { rows } = await compileEstimateQuery(plan).execute(db)
+  const explained = rows[0]?.['QUERY PLAN']
+  const json = typeof explained === 'string' ? (JSON.parse(explained) as unknown) : explained
+  const planRows = (json as { Plan?: { 'Plan Rows'?: number } }[] | undefined)?.[0]?.Plan?.['Plan Rows']
+  return Math.max(0, Math.round(planRows ?? 0))
+}

@@ -1,0 +1,51 @@
+import { sql, type RawBuilder } from 'kysely'
+import { clip, normalizeText } from '../../indexing/normalize.js'
+import { splitUnescaped, unescapeValue } from '../escapes.js'
+import type { TokenValue } from '../types.js'
+import { likeLiteral } from './string.js'
+import { badValue, type ParamType } from './param-type.js'
+
+/**
+ * token (https://hl7.org/fhir/R4/search.html#token): `code`, `system|code`, `|code` (no system),
+ * `system|` (any code of the system); `:text` (display / CodeableConcept.text, by word prefix,
+ * case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers. Codes compare
+ * case-sensitively.
+ */
+export const tokenParam: ParamType<TokenValue> = {
+  table: 'search_token',
+  modifiers: ['text', 'of-type'],
+  parse(raw, ctx) {
+    if (ctx.modifier === 'text') return { kind: 'token', text: clip(normalizeText(unescapeValue(raw))) }
+    const parts = splitUnescaped(raw, '|').map(unescapeValue)
+    if (ctx.modifier === 'of-type') {
+      const [typeSystem, typeCode, value] = parts
+      if (parts.length !== 3 || !typeSystem || !typeCode || !value) throw badValue(ctx, raw, 'an of-type value (type-system|type-code|identifier-value)')
+      return { kind: 'token', typeSystem, typeCode, code: clip(value) }
+    }
+    return parseToken(parts, raw, ctx)
+  },
+  where: tokenWhere,
+}
+
+export function parseToken(parts: string[], raw: string, ctx: { name: string }): TokenValue {
+  if (parts.length === 1) return { kind: 'token', code: clip(parts[0]!) }
+  const [system, code] = parts
+  if (parts.length !== 2 || (!system && !code)) throw badValue(ctx, raw, 'a token (code, system|code, |code or system|)')
+  if (!system) return { kind: 'token', system: null, code: clip(code!) }
+  if (!code) return { kind: 'token', system: clip(system) }
+  return { kind: 'token', system: clip(system), code: clip(code) }
+}
+
+export function tokenWhere(x: string, v: TokenValue): RawBuilder<unknown> {
+  const col = (c: string) => sql.ref(`${x}.${c}`)
+  if (v.text !== undefined) {
+    const word = likeLiteral(v.text)
+    return sql`(${col('display')} LIKE ${`${word}%`} OR ${col('display')} LIKE ${`% ${word}%`})`
+  }
+  const conditions: RawBuilder<unknown>[] = []
+  if (v.code !== undefined) conditions.push(sql`${col('code')} = ${v.code}`)
+  if (v.system === null) conditions.push(sql`${col('system')} IS NULL`)
+  else if (v.system !== undefined) conditions.push(sql`${col('system')} = ${v.system}`)
+  if (v.typeSystem !== undefined) conditions.push(sql`${col('type_system')} = ${v.typeSystem} AND ${col('type_code')} = ${v.typeCode}`)
+  return sql`(${sql.join(conditions, sql` AND `)})`
+}

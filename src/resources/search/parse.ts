@@ -1,0 +1,166 @@
+import { invalid } from '../../errors.js'
+import type { SearchParamDef, TypeSearchParams } from '../indexing/registry.js'
+import { splitUnescaped } from './escapes.js'
+import { decodeCursor } from './paging.js'
+import { PARAM_TYPES, type ValueContext } from './params/index.js'
+import { isTypeModifier } from './params/reference.js'
+import type { ParamValue, SearchClause, SearchRequest, SortSpec, TotalMode } from './types.js'
+
+export const DEFAULT_PAGE_SIZE = 20
+export const MAX_PAGE_SIZE = 1000
+
+/** Result parameters parsed here (https://hl7.org/fhir/R4/search.html#return). */
+const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_summary', '_elements', '_cursor'])
+/** Parameters the HTTP layer handles; never "unknown", never echoed in links by this parser. */
+const TRANSPORT_PARAMS = new Set(['_format', '_pretty'])
+const SUMMARY_MODES = ['true', 'text', 'data', 'count', 'false'] as const
+const TOTAL_MODES: readonly TotalMode[] = ['none', 'estimate', 'accurate']
+
+export interface ParseOptions {
+  /** `Prefer: handling=strict`: an unknown or unsupported parameter is a 400, not ignored. */
+  readonly strict?: boolean
+  readonly localBase?: string
+  readonly now: Date
+}
+
+/**
+ * Query parameters → SearchRequest (https://hl7.org/fhir/R4/search.html). `,` separates OR values
+ * (`\,` is a literal comma), a repeated parameter is AND. A malformed value is always `invalid`
+ * naming the parameter; an unknown parameter is ignored unless `strict`.
+ */
+export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (readonly [string, string])[], options: ParseOptions): SearchRequest {
+  const clauses: SearchClause[] = []
+  const used: [string, string][] = []
+  const ignored: string[] = []
+  const result = new Map<string, string>()
+  for (const [name, raw] of pairs) {
+    if (TRANSPORT_PARAMS.has(name)) continue
+    // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+    if (name.includes('\u0000') || raw.includes('\u0000')) throw invalid(`Parameter ${name.replace(/\u0000/g, '')}: values must not contain NUL characters`, { expression: [name.replace(/\u0000/g, '')] })
+    if (RESULT_PARAMS.has(name)) {
+      if (result.has(name)) throw invalid(`${name} may be given only once`, { expression: [name] })
+      result.set(name, raw)
+      continue
+    }
+    const clause = parseClause(params, name, raw, options)
+    if (clause === 'unknown') {
+      if (options.strict) throw invalid(`Unknown or unsupported search parameter '${name}' for ${params.resourceType}`, { expression: [name], messageId: 'MSG_PARAM_UNKNOWN' })
+      ignored.push(name)
+      continue
+    }
+    if (clause === 'empty') continue
+    clauses.push(clause)
+    used.push([name, raw])
+  }
+  const count = parseCount(result.get('_count'))
+  const total = parseEnum('_total', result.get('_total'), TOTAL_MODES)
+  const summary = parseEnum('_summary', result.get('_summary'), SUMMARY_MODES)
+  const sort = parseSort(params, result.get('_sort'))
+  const elementsText = result.get('_elements')
+  const elements = elementsText?.split(',').map((e) => e.trim()).filter(Boolean)
+  const cursorText = result.get('_cursor')
+  for (const name of ['_sort', '_total', '_summary', '_elements'] as const) {
+    const v = result.get(name)
+    if (v !== undefined) used.push([name, v])
+  }
+  used.push(['_count', String(count)])
+  return {
+    resourceType: params.resourceType,
+    clauses,
+    sort,
+    count,
+    // Without _total a client still gets Bundle.total, counted exactly (what integrators expect);
+    // `_total=none` skips the count, `estimate` reads the planner's estimate.
+    total: total ?? 'accurate',
+    summary,
+    elements,
+    cursor: cursorText === undefined ? undefined : decodeCursor(cursorText),
+    used,
+    ignored,
+  }
+}
+
+function parseClause(params: TypeSearchParams, name: string, raw: string, options: ParseOptions): SearchClause | 'unknown' | 'empty' {
+  const colon = name.indexOf(':')
+  const code = colon < 0 ? name : name.slice(0, colon)
+  const modifier = colon < 0 ? undefined : name.slice(colon + 1)
+  const def = params.byCode.get(code)
+  // Chains (`subject.name`), `_has`, `_text`, `_content`, `_list`, `_include`... are not handled here yet.
+  if (!def || (!def.evaluate && !def.column)) return 'unknown'
+  if (raw === '') return 'empty'
+  if (modifier === 'missing') {
+    if (raw !== 'true' && raw !== 'false') throw invalid(`Parameter ${name}: :missing takes true or false (got '${raw.slice(0, 40)}')`, { expression: [name] })
+    if (def.column) throw invalid(`Parameter ${name}: every resource has ${code}; :missing does not apply`, { expression: [name] })
+    return { name, def, modifier, missing: raw === 'true', values: [] }
+  }
+  checkModifier(def, name, modifier)
+  const ctx: ValueContext = { name, modifier: modifier === 'not' ? undefined : modifier, localBase: options.localBase, now: options.now }
+  const values = splitUnescaped(raw, ',')
+    .filter((v) => v !== '')
+    .map((v) => parseValue(def, v, ctx))
+  if (!values.length) return 'empty'
+  return { name, def, modifier, values }
+}
+
+function checkModifier(def: SearchParamDef, name: string, modifier: string | undefined) {
+  if (modifier === undefined || modifier === 'not') {
+    if (modifier === 'not' && def.type === 'composite') throw unsupportedModifier(name, modifier)
+    return
+  }
+  const handler = PARAM_TYPES[def.type]
+  const allowed = handler?.modifiers.includes(modifier) || (def.type === 'reference' && isTypeModifier(modifier) && (!def.targets?.length || def.targets.includes(modifier as never)))
+  if (!allowed || def.column) throw unsupportedModifier(name, modifier)
+}
+
+function unsupportedModifier(name: string, modifier: string) {
+  return invalid(`Parameter ${name}: the modifier :${modifier} is not supported for this parameter`, { expression: [name], messageId: 'MSG_PARAM_MODIFIER_INVALID' })
+}
+
+function parseValue(def: SearchParamDef, raw: string, ctx: ValueContext): ParamValue {
+  if (def.column === 'id') return { kind: 'token', code: raw }
+  if (def.type === 'composite') {
+    const components = def.components ?? []
+    const parts = splitUnescaped(raw, '$')
+    if (parts.length !== components.length) {
+      throw invalid(`Parameter ${ctx.name}: '${raw.slice(0, 100)}' needs ${components.length} parts separated by '$'`, { expression: [ctx.name] })
+    }
+    return {
+      kind: 'composite',
+      parts: parts.map((part, i) => PARAM_TYPES[components[i]!.type]!.parse(part, { ...ctx, modifier: undefined })),
+    }
+  }
+  const handler = PARAM_TYPES[def.type]
+  if (!handler) throw invalid(`Parameter ${ctx.name}: type ${def.type} is not searchable`, { expression: [ctx.name] })
+  return handler.parse(raw, ctx)
+}
+
+function parseCount(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE_SIZE
+  if (!/^\d{1,9}$/.test(raw)) throw invalid(`_count must be a non-negative whole number (got '${raw.slice(0, 40)}')`, { expression: ['_count'] })
+  return Math.min(Number(raw), MAX_PAGE_SIZE)
+}
+
+function parseEnum<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined
+  if (!allowed.includes(raw as T)) throw invalid(`${name} must be one of ${allowed.join(', ')} (got '${raw.slice(0, 40)}')`, { expression: [name] })
+  return raw as T
+}
+
+function parseSort(params: TypeSearchParams, raw: string | undefined): SortSpec[] {
+  if (raw === undefined) return []
+  const seen = new Set<string>()
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((key) => {
+      const descending = key.startsWith('-')
+      const code = descending ? key.slice(1) : key
+      const def = params.byCode.get(code)
+      if (!def || def.type === 'composite' || (!def.evaluate && !def.column) || seen.has(code)) {
+        throw invalid(`_sort: '${code}' is not a sortable search parameter of ${params.resourceType} (or is repeated)`, { expression: ['_sort'] })
+      }
+      seen.add(code)
+      return { name: code, def, descending }
+    })
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../../db/database.js'
+import { localBaseOf, type SearchConfig } from '../indexing/resource-indexer.js'
+import type { RequestScope, SearchPage, SearchQuery } from '../types.js'
+import { executeSearch } from './execute.js'
+import { encodeCursor } from './paging.js'
+import { parseSearchRequest } from './parse.js'
+import { planSearch } from './plan.js'
+
+/** Type-level search (https://hl7.org/fhir/R4/search.html): parse → plan → compile/execute. */
+export async function searchType(db: Kysely<Database>, config: SearchConfig, scope: RequestScope, query: SearchQuery, now: Date): Promise<SearchPage> {
+  const params = config.registry.forType(query.resourceType)
+  const request = parseSearchRequest(params, query.params, { strict: query.strict, localBase: localBaseOf(config, scope.tenantId), now })
+  const outcome = await executeSearch(db, planSearch(scope.tenantId, request), request)
+  return {
+    request,
+    entries: outcome.entries,
+    total: outcome.total,
+    next: outcome.next && encodeCursor(outcome.next),
+    previous: outcome.previous && encodeCursor(outcome.previous),
+  }
+}

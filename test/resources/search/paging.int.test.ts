@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Observation, Patient } from '@medplum/fhirtypes'
+import type { Repository, RequestScope, SearchPage } from '../../../src/resources/index.js'
+import { openSearchFixture, search, seed, type SearchFixture } from './search-fixture.js'
+
+/** _sort, _count, keyset paging and _total — https://hl7.org/fhir/R4/search.html#return */
+describe('search: sorting, paging and totals', () => {
+  let f: SearchFixture
+  beforeAll(async () => {
+    f = await openSearchFixture()
+  })
+  afterAll(() => f.close())
+
+  const FAMILIES = ['Zapata', 'álvarez', 'Bravo', 'Álvarez', 'Bravo', 'Castro', 'Bravo']
+  const patient = (i: number): Patient => ({
+    resourceType: 'Patient',
+    name: [{ family: FAMILIES[i % FAMILIES.length], given: [`G${i}`] }],
+    ...(i % 3 === 0 ? {} : { birthDate: `${1950 + (i % 50)}-01-${String(1 + (i % 28)).padStart(2, '0')}` }),
+  })
+
+  /** Follows `next` cursors to the end; returns each page's ids. */
+  async function walk(repo: Repository, scope: RequestScope, type: string, query: string, between?: (page: number) => Promise<void>) {
+    const pages: string[][] = []
+    let page: SearchPage = await search(repo, scope, type, query)
+    for (let n = 0; n < 100; n++) {
+      pages.push(page.entries.map((e) => e.id))
+      if (!page.next) break
+      await between?.(n)
+      page = await search(repo, scope, type, `${query}&_cursor=${page.next}`)
+    }
+    return pages
+  }
+  const familyOf = (p: Patient) => (p.name?.[0]?.family ?? '').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
+
+  it('sorts by several keys ascending and descending, resources without the first key last', async () => {
+    const scope = await f.newTenant()
+    const resources = Array.from({ length: 12 }, (_, i) => patient(i))
+    const ids = await seed(f.repo, scope, resources)
+    const byId = new Map(ids.map((id, i) => [id, resources[i]!]))
+    const page = await search(f.repo, scope, 'Patient', '_sort=family,-birthdate&_count=50')
+    const got = page.entries.map((e) => byId.get(e.id)!)
+    const expected = [...resources].sort((a, b) => {
+      const fa = familyOf(a)
+      const fb = familyOf(b)
+      if (fa !== fb) return fa < fb ? -1 : 1
+      if (!a.birthDate || !b.birthDate) return a.birthDate ? -1 : b.birthDate ? 1 : 0
+      return a.birthDate < b.birthDate ? 1 : a.birthDate > b.birthDate ? -1 : 0
+    })
+    expect(got.map((p) => [familyOf(p), p.birthDate ?? null])).toEqual(expected.map((p) => [familyOf(p), p.birthDate ?? null]))
+  })
+
+  it('sorts by -date with resources without a date after every dated one, and by _lastUpdated and _id', async () => {
+    const scope = await f.newTenant()
+    const obs = (effectiveDateTime?: string): Observation => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      ...(effectiveDateTime ? { effectiveDateTime } : {}),
+    })
+    const ids = await seed(f.repo, scope, [obs('2024-01-01'), obs(), obs('2024-06-01'), obs('2023-01-01'), obs()])
+    const order = async (q: string) => (await search(f.repo, scope, 'Observation', q)).entries.map((e) => ids.indexOf(e.id))
+    expect((await order('_sort=-date')).slice(0, 3)).toEqual([2, 0, 3])
+    expect((await order('_sort=date')).slice(0, 3)).toEqual([3, 0, 2])
+    expect(await order('_sort=_lastUpdated')).toEqual([0, 1, 2, 3, 4])
+    expect(await order('_sort=-_lastUpdated')).toEqual([4, 3, 2, 1, 0])
+    expect(await order('_sort=_id')).toEqual(ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1)))
+  })
+
+  it('pages with next cursors through every match exactly once while others write', async () => {
+    const scope = await f.newTenant()
+    const original = await seed(f.repo, scope, Array.from({ length: 23 }, (_, i) => patient(i)))
+    for (const query of ['_sort=family,-birthdate&_count=4', '_count=5', '_sort=-_lastUpdated&_count=6', '_sort=birthdate&_count=3']) {
+      let k = 0
+      const pages = await walk(f.repo, scope, 'Patient', query, async (n) => {
+        // New resources, and updates that keep the sort keys, land while the walk goes on.
+        await seed(f.repo, scope, [patient(100 + n + k++ * 7)])
+        const id = original[(n * 5) % original.length]!
+        const current = JSON.parse((await f.repo.read(scope, 'Patient', id)).json) as Patient
+        if (!query.includes('_lastUpdated')) await f.repo.update(scope, { ...current, gender: n % 2 ? 'male' : 'female' })
+      })
+      const seen = pages.flat()
+      expect(new Set(seen).size, query).toBe(seen.length)
+      for (const id of original) expect(seen.filter((s) => s === id), query).toHaveLength(1)
+    }
+  })
+
+  it('walks back with previous cursors to the same pages', async () => {
+    const scope = await f.newTenant()
+    await seed(f.repo, scope, Array.from({ length: 14 }, (_, i) => patient(i)))
+    for (const query of ['_sort=-birthdate&_count=3', '_count=4', '_sort=family,given&_count=5']) {
+      const forward: SearchPage[] = [await search(f.repo, scope, 'Patient', query)]
+      while (forward[forward.length - 1]!.next) forward.push(await search(f.repo, scope, 'Patient', `${query}&_cursor=${forward[forward.length - 1]!.next}`))
+      expect(forward[0]!.previous, query).toBeUndefined()
+      let back = forward[forward.length - 1]!
+      for (let i = forward.length - 2; i >= 0; i--) {
+        back = await search(f.repo, scope, 'Patient', `${query}&_cursor=${back.previous}`)
+        expect(back.entries.map((e) => e.id), `${query} page ${i}`).toEqual(forward[i]!.entries.map((e) => e.id))
+      }
+      expect(back.previous, query).toBeUndefined()
+    }
+  })
+
+  it('reports _total=accurate equal to the number of matches, an estimate on request, and none when asked', async () => {
+    const scope = await f.newTenant()
+    await seed(f.repo, scope, Array.from({ length: 9 }, (_, i) => patient(i)))
+    const expected = (await search(f.repo, scope, 'Patient', 'family=bravo&_count=1000')).entries.length
+    expect(expected).toBeGreaterThan(0)
+    expect((await search(f.repo, scope, 'Patient', 'family=bravo&_count=1&_total=accurate')).total).toBe(expected)
+    expect((await search(f.repo, scope, 'Patient', 'family=bravo&_count=1')).total).toBe(expected)
+    expect((await search(f.repo, scope, 'Patient', 'family=bravo&_total=none')).total).toBeUndefined()
+    expect(typeof (await search(f.repo, scope, 'Patient', 'family=bravo&_total=estimate')).total).toBe('number')
+  })
+
+  it('answers _summary=count and _count=0 with the total and no entries, and caps _count at 1000', async () => {
+    const scope = await f.newTenant()
+    await seed(f.repo, scope, Array.from({ length: 3 }, (_, i) => patient(i)))
+    expect(await search(f.repo, scope, 'Patient', '_summary=count')).toMatchObject({ total: 3, entries: [] })
+    expect(await search(f.repo, scope, 'Patient', '_count=0')).toMatchObject({ total: 3, entries: [] })
+    const page = await search(f.repo, scope, 'Patient', '_count=5000')
+    expect(page.request.count).toBe(1000)
+    expect(page.entries).toHaveLength(3)
+    expect(page.next).toBeUndefined()
+  })
+})

@@ -4,20 +4,21 @@ import { createDb } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
 import { isFhirError } from './errors.js'
 import { createServices } from './services.js'
+import { AUTH_OPTIONS, AUTH_USAGE, runAuthCommand } from './auth-commands.js'
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                                              apply pending migrations
   tenant create <slug> --name "<name>"                 create a tenant (an Organization with base /fhir/<slug>)
   tenant list                                          list tenants
   client create --tenant <slug> --name <name> --scope "system/*.*"
-                                                       register a client; prints {"client_id","client_secret"}`
+                                                       register a client; prints {"client_id","client_secret"}${AUTH_USAGE}`
 
 /** The administrative CLI. Writes results to stdout as JSON, errors to stderr, exits non-zero on failure. */
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, tenant: { type: 'string' }, scope: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, tenant: { type: 'string' }, scope: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...AUTH_OPTIONS },
   })
   const [command, sub, arg] = positionals
   if (values.help || !command) return void console.log(USAGE)
@@ -42,13 +43,11 @@ async function main(argv: string[]) {
       console.log(JSON.stringify({ ...tenant, created, base: `${config.baseUrl}/fhir/${tenant.tenantId}` }))
     } else if (command === 'tenant' && sub === 'list') {
       console.log(JSON.stringify(await services.tenants.list()))
-    } else if (command === 'client' && sub === 'create') {
-      if (!values.tenant || !values.name) throw new UsageError('client create needs --tenant and --name')
-      if (!(await services.tenants.find(values.tenant))) throw new UsageError(`tenant '${values.tenant}' does not exist; create it first`)
-      const client = await services.auth.createClient(values.tenant, { name: values.name, scope: values.scope ?? 'system/*.*' })
-      console.log(JSON.stringify(client))
     } else {
-      throw new UsageError(`unknown command: ${positionals.join(' ')}`)
+      // client, account, membership and keys commands (src/auth-commands.ts)
+      const result = await runAuthCommand(services, command, sub, values)
+      if (result === undefined) throw new UsageError(`unknown command: ${positionals.join(' ')}`)
+      console.log(JSON.stringify(result))
     }
   } finally {
     await services.close()

@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditEventAgent } from '@medplum/fhirtypes'
 import type { Repository } from '../resources/index.js'
-import type { AuthLog } from './core.js'
+import type { AuthLog } from './auth-log.js'
 
 /** What happened, in the tenant's own AuditEvent log. */
 export type AuditAction = 'sign-in' | 'sign-in-failed' | 'token-issued' | 'token-refused' | 'token-revoked' | 'authorize-denied'

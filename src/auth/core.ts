@@ -1,6 +1,7 @@
 import type { AccountStore, CredentialStore, GrantStore, OAuthStore, Repository, TenantStore } from '../resources/index.js'
 import type { TokenSettings } from './access-token.js'
 import type { AuditLog } from './audit.js'
+import type { AuthLog } from './auth-log.js'
 import type { ClientRegistry } from './clients.js'
 import type { Messenger } from './messaging/index.js'
 import type { OAuthClient } from '../resources/index.js'
@@ -19,16 +20,13 @@ export interface AuthLifetimes {
   passwordReset: number
 }
 
-/** A minimal logger (Fastify's or pino's fit). */
-export interface AuthLog {
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-}
 
 /**
  * Everything the authorization server's routes share, built once in createAuth: stores,
  * token settings, lifetimes and the secret that signs cookies and peppers one-time codes.
  */
+export type { AuthLog }
+
 export interface AuthCore {
   settings: TokenSettings
   /** The server's public URL, no trailing slash (the access-token issuer). */

@@ -10,8 +10,10 @@ import { authorizeRoutes } from './authorize-routes.js'
 import { createClientAssertionVerifier } from './client-assertion.js'
 import { createClientRegistry, type ClientRegistration } from './clients.js'
 import { loadPatientCompartment } from './compartment.js'
-import type { AuthCore, AuthLifetimes, AuthLog } from './core.js'
+import type { AuthLog } from './auth-log.js'
+import type { AuthCore, AuthLifetimes } from './core.js'
 import { endpointsOf, openidConfiguration, smartConfiguration, type OAuthEndpoints } from './discovery.js'
+import { parseLoginName } from './login-names.js'
 import { createMessenger, type MessagingSettings } from './messaging/index.js'
 import { generateOpaqueToken } from './opaque-tokens.js'
 import { REVOCATION_POLL_MS, RevokedTokens } from './revoked-tokens.js'
@@ -19,7 +21,6 @@ import { loadSearchParams } from './search-params.js'
 import { loadSigningKeys, rotateSigningKeys } from './signing-keys.js'
 import { tokenRoutes } from './token-route.js'
 import { VerifiedTokens } from './verified-tokens.js'
-import { securePage } from './pages/html.js'
 
 export { assertAllowed } from './access.js'
 export type { AuthContext, Interaction } from './access.js'
@@ -28,7 +29,8 @@ export type { ScopeContext, ScopeGrant, ScopeLetter } from './scopes.js'
 export type { ClientRegistration, ClientType } from './clients.js'
 export type { MessagingSettings, GmailSettings, TwilioSettings } from './messaging/index.js'
 export type { OAuthEndpoints } from './discovery.js'
-export type { AuthLog } from './core.js'
+export type { AuthLog } from './auth-log.js'
+export { isMembershipRole } from './roles.js'
 
 /** The SMART on FHIR authorization server and token verifier of one Segimed FHIR process. */
 export interface Auth {
@@ -62,6 +64,10 @@ export interface Auth {
   createAccount(input: { email?: string; phone?: string; password?: string; otpRequired?: boolean }): Promise<{ account_id: string }>
   /** BOOTSTRAP_ADMIN_*: a super admin of `tenantId` with this email, created once (an existing account keeps its password). */
   ensureAdmin(tenantId: string, email: string, password: string): Promise<void>
+  /** The account signing in with this email or phone, if any. */
+  findAccountId(login: string): Promise<string | undefined>
+  /** The tenant's memberships. */
+  listMemberships(tenantId: string): Promise<{ account_id: string; role: string; fhir_user: string | null }[]>
   /** Gives an account a role and FHIR identity in a tenant (replacing an earlier one). */
   setMembership(tenantId: string, accountId: string, role: MembershipRole, fhirUser: string | null): Promise<void>
   /** SMART configuration for a FHIR base (https://hl7.org/fhir/smart-app-launch/STU2/conformance.html). */
@@ -165,7 +171,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       await app.register(adminRoutes(core, accounts))
       await app.register(accountRoutes(core, accounts))
       app.get('/oauth2/jwks', (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(settings.keys.jwks()))
-      app.get('/fhir/.well-known/smart-configuration', (_req, reply) => securePage(reply).header('cache-control', 'public, max-age=300').send(smartConfiguration(issuer, `${issuer}/fhir`)))
+      app.get('/fhir/.well-known/smart-configuration', (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(smartConfiguration(issuer, `${issuer}/fhir`)))
     },
     verify: (authorization, tenantId) => verifyAccessToken(settings, authorization, tenantId),
     async createClient(tenantId, options) {
@@ -184,6 +190,13 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       if (!(await deps.accounts.findMembership(tenantId, account.account_id))) {
         await deps.accounts.upsertMembership({ tenant_id: tenantId, account_id: account.account_id, role: 'super-admin', fhir_user: null })
       }
+    },
+    async findAccountId(login) {
+      const name = parseLoginName(login)
+      return name ? (await deps.accounts.findAccountByLogin(name))?.account_id : undefined
+    },
+    async listMemberships(tenantId) {
+      return (await deps.accounts.listTenantMemberships(tenantId)).map((m) => ({ account_id: m.account_id, role: m.role, fhir_user: m.fhir_user }))
     },
     async setMembership(tenantId, accountId, role, fhirUser) {
       await deps.accounts.upsertMembership({ tenant_id: tenantId, account_id: accountId, role, fhir_user: fhirUser })

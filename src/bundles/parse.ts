@@ -36,7 +36,7 @@ export function parseBundle(body: unknown, options: { baseUrl: string; maxEntrie
       { expression: ['Bundle.entry'] },
     )
   }
-  void distributeNumberText; (() => {})(body, raw.map((entry: unknown) => (entry as BundleEntry | null)?.resource))
+  distributeNumberText(body, raw.map((entry: unknown) => (entry as BundleEntry | null)?.resource))
   const seen = new Map<string, number>()
   const entries = raw.map((entry: unknown, index): ParsedEntry | RejectedEntry => {
     const fullUrl = typeof (entry as BundleEntry | null)?.fullUrl === 'string' ? (entry as BundleEntry).fullUrl : undefined

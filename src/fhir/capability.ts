@@ -99,6 +99,6 @@ function searchParamsOf(type: string): CapabilityStatementRestResource['searchPa
       name: def.code,
       definition: def.url,
       type: def.type as NonNullable<CapabilityStatementRestResource['searchParam']>[number]['type'],
-      documentation: `${def.description ? `${def.description.split('\n')[0]} ` : ''}[supports ${MODIFIERS[def.type] ?? ':missing'}]`,
+      documentation: `${def.description ? `${def.description.split('\n')[0]} ` : ''}[supports ${def.column ? (def.column === 'id' ? ':not' : 'prefixes eq ne gt lt ge le sa eb ap') : (MODIFIERS[def.type] ?? ':missing')}]`,
     }))
 }

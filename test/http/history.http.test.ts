@@ -119,8 +119,9 @@ describe('system history', () => {
     const patient = await createPatient(tenant)
     const observation = resourceOf(await tenant.request('POST', '/Observation', { body: makeObservation() }))
     const bundle = await history(tenant, '/_history')
-    expect(bundle.total).toBe(3)
-    expect(bundle.entry?.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`)).toEqual([
+    // The tenant also holds the AuditEvent of its test client's token (issue 5).
+    expect(bundle.total).toBe(4)
+    expect(bundle.entry?.filter((e) => e.resource?.resourceType !== 'AuditEvent').map((e) => `${e.resource?.resourceType}/${e.resource?.id}`)).toEqual([
       `Observation/${observation.id}`,
       `Patient/${patient.id}`,
       expect.stringMatching(/^Organization\//),
@@ -203,7 +204,8 @@ describe('history paging with _count', () => {
     const seen = (firstPage.entry ?? []).map(versionKey)
     await createPatient(tenant)
     const rest = await followPages(tenant, linkPath(firstPage, 'next', tenant.tenantId)!)
-    const all = [...seen, ...rest.entries.map(versionKey)]
+    // Leave out the AuditEvent of the test client's token (issue 5).
+    const all = [...seen, ...rest.entries.map(versionKey)].filter((key) => !key.includes('/AuditEvent/'))
     expect(all).toHaveLength(9)
     expect(new Set(all).size).toBe(9)
   })

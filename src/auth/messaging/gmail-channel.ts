@@ -1,4 +1,4 @@
-import type { Message } from './index.js'
+import type { Message } from './message.js'
 
 export interface GmailSettings {
   clientId: string

@@ -1,17 +1,10 @@
-import type { AuthLog } from '../core.js'
+import type { AuthLog } from '../auth-log.js'
 import { createGmailChannel, type GmailSettings } from './gmail-channel.js'
 import { createTwilioChannel, type TwilioSettings } from './twilio-channel.js'
 
-/** Where one-time codes and reset links go. */
-export type Channel = 'sms' | 'whatsapp' | 'email'
+import type { Message } from './message.js'
 
-export interface Message {
-  channel: Channel
-  /** E.164 phone for sms/whatsapp, an address for email. */
-  to: string
-  subject: string
-  text: string
-}
+export type { Channel, Message } from './message.js'
 
 export interface Messenger {
   send(message: Message): Promise<void>

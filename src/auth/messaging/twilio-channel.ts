@@ -1,5 +1,5 @@
 import twilio from 'twilio'
-import type { Message } from './index.js'
+import type { Message } from './message.js'
 
 export interface TwilioSettings {
   accountSid: string

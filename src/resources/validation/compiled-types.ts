@@ -33,6 +33,8 @@ export interface PropertyPlan {
   readonly referenceTargets?: ReadonlySet<string>
   /** For `extension` plans: the primitive property whose extensions these are. */
   readonly primitive?: PropertyPlan
+  /** For `complex` plans: the compiled `type`, filled by `CompiledTypes.childOf` on first use. */
+  childType?: CompiledType | null
 }
 
 /** An element with min ≥ 1, and the JSON keys that can carry it (several for a choice element). */
@@ -60,7 +62,8 @@ const MEDPLUM_PROFILE = 'https://medplum.com/fhir/StructureDefinition/'
 /**
  * Compiles types from @medplum/core's loaded schema (`tryGetDataType`) on first use and keeps them:
  * property plans with their primitive checks, required bindings (ValueSets expanded here, once) and
- * invariants (FHIRPath parsed and compiled here, once).
+ * invariants (FHIRPath parsed and compiled here, once). The R4 base definitions carry no fixed or
+ * pattern values and no slices (only profiles do, and none is validated here), so none is compiled.
  */
 export class CompiledTypes {
   private readonly types = new Map<string, CompiledType | null>()
@@ -80,6 +83,12 @@ export class CompiledTypes {
       this.types.set(name, (compiled = schema ? this.compile(name, schema) : null))
     }
     return compiled ?? undefined
+  }
+
+  /** The compiled type of a complex property's values, looked up once per plan. */
+  childOf(plan: PropertyPlan): CompiledType | undefined {
+    if (plan.childType === undefined) plan.childType = this.get(plan.type) ?? null
+    return plan.childType ?? undefined
   }
 
   private compile(name: string, schema: InternalTypeSchema): CompiledType {

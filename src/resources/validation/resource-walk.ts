@@ -136,7 +136,7 @@ class ResourceWalk {
     if (!isJsonObject(value)) return
     if (plan.kind === 'resource') this.nestedResource(value, plan)
     else {
-      const type = this.types.get(plan.type)
+      const type = this.types.childOf(plan)
       if (type) this.object(value, type)
     }
   }

@@ -14,8 +14,8 @@ import { validateWithOracle } from '../test/resources/validation-oracle.js'
 
 type JsonObject = Record<string, unknown> & { resourceType: string }
 
-const SYNTHEA_24 = '/work/shared/data/synthea/r4-synthea-2.4-transaction-bundles/Abdul_Koepp_e925b0f3-8006-43f6-aa31-94bd215e55e7.json.gz'
-const SYNTHEA_3X = '/work/shared/data/synthea/r4-synthea-3.x-conditional-refs/Alvin56_Jerde200_53917de0-aa0c-0700-105a-4f7f893c62f6.json.gz'
+const SYNTHEA_24 = (process.env.SHARED_DATA_DIR ?? '../shared/data') + '/synthea/r4-synthea-2.4-transaction-bundles/Abdul_Koepp_e925b0f3-8006-43f6-aa31-94bd215e55e7.json.gz'
+const SYNTHEA_3X = (process.env.SHARED_DATA_DIR ?? '../shared/data') + '/synthea/r4-synthea-3.x-conditional-refs/Alvin56_Jerde200_53917de0-aa0c-0700-105a-4f7f893c62f6.json.gz'
 const MEASURE_MS = Number(process.env.BENCH_VALIDATION_MS ?? 1500)
 
 function entriesOf(file: string): JsonObject[] {

@@ -21,7 +21,7 @@ interface Manifest {
   bundles: { file: string; entries: number; resourceCounts: Record<string, number> }[]
 }
 
-const folder = process.argv[2] ?? '/work/shared/data/synthea/r4-synthea-2.4-transaction-bundles'
+const folder = process.argv[2] ?? (process.env.SHARED_DATA_DIR ?? '../shared/data') + '/synthea/r4-synthea-2.4-transaction-bundles'
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Manifest
 const config = loadConfig({ LOG_LEVEL: 'silent', ...process.env })
 const services = await createServices(config, { migrate: true })

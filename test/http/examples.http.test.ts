@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { sharedData } from '../fixtures/shared-data.js'
 import { join } from 'node:path'
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,8 +10,8 @@ import { buildTestApp, type TestApp } from '../setup/app.js'
  * Round trip of every FHIR R4 specification example (create, read back, compare), and rejection
  * of the few that are invalid as published (listed in the examples README).
  */
-const EXAMPLES_DIR = '/work/shared/data/fhir-examples/r4-core'
-const README = '/work/shared/data/fhir-examples/README.md'
+const EXAMPLES_DIR = sharedData('fhir-examples/r4-core')
+const README = sharedData('fhir-examples/README.md')
 const CONCURRENCY = 8
 
 /** What each known-invalid example must be rejected for (README: "Known Medplum validation failures"). */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { sharedData } from '../fixtures/shared-data.js'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { Bundle, BundleEntry, Observation, Patient } from '@medplum/fhirtypes'
@@ -11,7 +12,7 @@ import { entriesOf } from '../setup/outcome.js'
  * Transactions at size and under contention — https://hl7.org/fhir/R4/http.html#transaction.
  * The figures (entries/s) go to stdout for the issue note.
  */
-const SYNTHEA_DIR = '/work/shared/data/synthea/r4-synthea-2.4-transaction-bundles'
+const SYNTHEA_DIR = sharedData('synthea/r4-synthea-2.4-transaction-bundles')
 
 interface Manifest {
   bundles: { file: string; bundleType: string; entries: number; resourceCounts: Record<string, number> }[]

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
+import { sharedData } from '../fixtures/shared-data.js'
 import { describe, expect, it } from 'vitest'
 import type { Parameters, ParametersParameter, Patient, Resource } from '@medplum/fhirtypes'
 import { FhirError } from '../../src/errors.js'
 import { applyFhirPathPatch, applyJsonPatch } from '../../src/resources/patch/index.js'
 
-const PATCH_CASES_DIR = '/work/shared/data/test-cases/patch'
+const PATCH_CASES_DIR = sharedData('test-cases/patch')
 
 interface FhirPatchCase {
   name: string

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs'
+import { sharedData } from '../fixtures/shared-data.js'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { capitalize, tryGetDataType } from '@medplum/core'
@@ -27,11 +28,11 @@ import { validateWithOracle } from './validation-oracle.js'
  * echoes under it).
  */
 
-const R4_CORE = '/work/shared/data/fhir-examples/r4-core'
-const US_CORE = '/work/shared/data/fhir-examples/us-core-9.0.0'
-const IPS = '/work/shared/data/fhir-examples/ips/IPS-bundle-01-individual-resources'
-const SYNTHEA_24 = '/work/shared/data/synthea/r4-synthea-2.4-transaction-bundles'
-const SYNTHEA_3X = '/work/shared/data/synthea/r4-synthea-3.x-conditional-refs'
+const R4_CORE = sharedData('fhir-examples/r4-core')
+const US_CORE = sharedData('fhir-examples/us-core-9.0.0')
+const IPS = sharedData('fhir-examples/ips/IPS-bundle-01-individual-resources')
+const SYNTHEA_24 = sharedData('synthea/r4-synthea-2.4-transaction-bundles')
+const SYNTHEA_3X = sharedData('synthea/r4-synthea-3.x-conditional-refs')
 
 type Json = Record<string, unknown> & { resourceType: string }
 

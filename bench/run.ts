@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 /**
  * `npm run bench`: our server against a minimal Fastify + pg baseline, same PostgreSQL database,
  * same machine, load from separate processes (bench/load.ts). See bench/README.md.
@@ -224,6 +225,8 @@ async function main(): Promise<void> {
         BOOTSTRAP_TENANT: TENANT,
         BOOTSTRAP_CLIENT_ID: CLIENT_ID,
         BOOTSTRAP_CLIENT_SECRET: CLIENT_SECRET,
+        // Production mode refuses to start without a real signing secret; a fresh one per run.
+        AUTH_SECRET: randomBytes(32).toString('base64url'),
       },
       profArgs('ours'),
     ),

@@ -68,8 +68,16 @@ export async function issueAccessToken(settings: TokenSettings, grant: TokenGran
  */
 export async function verifyAccessToken(settings: TokenSettings, authorization: string | undefined, tenantId: string): Promise<AuthContext> {
   const token = bearerToken(authorization)
+  const cached = settings.verified.context(token, tenantId, settings.clock())
+  if (cached) {
+    // The deny-list changes after the context was built: it is checked on every request.
+    if (cached.jti !== undefined && settings.revoked.isRevoked(tenantId, cached.jti)) throw unauthorized('Access token has been revoked')
+    return cached
+  }
   const payload = await verifiedPayload(settings, token)
-  return contextOf(settings, payload, tenantId)
+  const context = contextOf(settings, payload, tenantId)
+  settings.verified.rememberContext(token, context)
+  return context
 }
 
 /** The payload of a token of ours if its signature, issuer and expiry hold; undefined otherwise. */

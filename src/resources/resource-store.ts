@@ -1,5 +1,5 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely'
-import type { Database } from '../db/database.js'
+import { CompiledQuery, sql, type Kysely, type RawBuilder, type Selectable } from 'kysely'
+import type { Database, ResourceTable } from '../db/database.js'
 import { deleteIndexCtes, insertIndexCtes } from './indexing/index-writes.js'
 import type { IndexRows } from './indexing/rows.js'
 import type { HistoryMethod, StoredResource } from './types.js'
@@ -25,6 +25,11 @@ export interface VersionWrite {
   index?: IndexRows
 }
 
+const READ_CURRENT_SQL =
+  'select "version_id", "last_updated", "deleted", "content" from "resource" where "tenant_id" = $1 and "resource_type" = $2 and "id" = $3'
+
+type CurrentRow = Pick<Selectable<ResourceTable>, 'version_id' | 'last_updated' | 'deleted' | 'content'>
+
 /**
  * SQL for current rows and history. Each write is ONE statement (data-modifying CTEs) that
  * writes the current row, the history row and the search index rows together: atomic without an
@@ -35,13 +40,10 @@ export class ResourceStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async readCurrent(tenantId: string, resourceType: string, id: string): Promise<CurrentVersion | undefined> {
-    const row = await this.db
-      .selectFrom('resource')
-      .select(['version_id', 'last_updated', 'deleted', 'content'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', resourceType)
-      .where('id', '=', id)
-      .executeTakeFirst()
+    // Fixed text, parameters only: building and compiling this with the query builder cost
+    // ~25 µs per read, a tenth of the hot path.
+    const { rows } = await this.db.executeQuery(CompiledQuery.raw(READ_CURRENT_SQL, [tenantId, resourceType, id]))
+    const row = rows[0] as CurrentRow | undefined
     return row && { versionId: row.version_id, lastUpdated: row.last_updated, deleted: row.deleted, json: row.content }
   }
 

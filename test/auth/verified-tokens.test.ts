@@ -23,4 +23,24 @@ describe('VerifiedTokens', () => {
     expect(cache.get('t0', new Date(0))).toBeUndefined()
     expect(cache.get(`t${MAX_CACHED_TOKENS}`, new Date(0))).toMatchObject({ exp })
   })
+
+  it('returns the remembered context for its own tenant only, until the token expires or is forgotten', () => {
+    const cache = new VerifiedTokens()
+    const context = { tenantId: 'acme', clientId: 'c1', scope: 'system/*.*', scopes: [], jti: 'j1' }
+    cache.remember('t1', { exp })
+    cache.rememberContext('t1', context)
+    expect(cache.context('t1', 'acme', new Date((exp - 1) * 1000))).toBe(context)
+    expect(cache.context('t1', 'other', new Date((exp - 1) * 1000))).toBeUndefined()
+    expect(cache.context('t1', 'acme', new Date(exp * 1000))).toBeUndefined()
+    cache.remember('t2', { exp })
+    cache.rememberContext('t2', context)
+    cache.forget('t2')
+    expect(cache.context('t2', 'acme', new Date(0))).toBeUndefined()
+  })
+
+  it('keeps no context for a token it does not remember', () => {
+    const cache = new VerifiedTokens()
+    cache.rememberContext('t1', { tenantId: 'acme', clientId: 'c1', scope: '', scopes: [] })
+    expect(cache.context('t1', 'acme', new Date(0))).toBeUndefined()
+  })
 })

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** Bearer tokens on every FHIR request (RFC 6750), bound to one tenant; SMART scopes decide the interaction. */
 let t: TestApp
@@ -11,11 +12,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 /** A token for a new client of `tenantId` with `scope`, from the token endpoint. */
 async function clientToken(tenantId: string, scope: string): Promise<string> {

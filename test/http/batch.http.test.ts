@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { entriesOf, expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** batch — https://hl7.org/fhir/R4/http.html#transaction (batch: each entry on its own) */
 let t: TestApp
@@ -18,11 +19,6 @@ const post = (resource: BundleEntry['resource'], request: Partial<NonNullable<Bu
 })
 const send = (tenant: TestTenant, bundle: unknown, headers: Record<string, string> = {}) => tenant.request('POST', '', { body: bundle, headers })
 
-async function createPatient(tenant: TestTenant, overrides: Partial<Patient> = {}): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient(overrides) })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 const patientCount = async (tenant: TestTenant) => (await tenant.request('GET', '/Patient?_count=0')).json<Bundle>().total
 

@@ -1,8 +1,8 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** delete — https://hl7.org/fhir/R4/http.html#delete */
 let t: TestApp
@@ -11,11 +11,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 describe('delete', () => {
   it('returns 204 with no body and the ETag of the deleting version', async () => {

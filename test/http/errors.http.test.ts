@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.js'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** Error paths of the RESTful API — https://hl7.org/fhir/R4/http.html#general, #mime-type; STYLE.md "Error handling" */
 let t: TestApp
@@ -16,11 +17,6 @@ afterAll(async () => {
   await Promise.all([t.close(), small.close()])
 })
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 describe('request bodies', () => {
   it('returns 400 "structure" for malformed JSON', async () => {

@@ -1,8 +1,9 @@
 import type { Bundle, BundleEntry, Patient } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeObservation, makePatient } from '../fixtures/builders.js'
+import { makeObservation } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, linkPath, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** history — https://hl7.org/fhir/R4/http.html#history (instance, type, system; _since, _at, _count, paging) */
 let t: TestApp
@@ -11,11 +12,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 /** Writes `n` more versions of the Patient with PUT and returns every version, oldest first. */
 async function updateTimes(tenant: TestTenant, v1: Patient, n: number): Promise<Patient[]> {

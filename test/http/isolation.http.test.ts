@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** Tenant isolation: each tenant is its own FHIR base (/fhir/{tenant}); nothing crosses between them. */
 let t: TestApp
@@ -11,11 +12,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant, overrides: Partial<Patient> = {}): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient(overrides) })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 const ids = (bundle: Bundle) => (bundle.entry ?? []).map((e) => e.resource?.id)
 

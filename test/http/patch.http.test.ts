@@ -1,8 +1,8 @@
 import type { Parameters, Patient } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** patch — https://hl7.org/fhir/R4/http.html#patch (JSON Patch and https://hl7.org/fhir/R4/fhirpatch.html) */
 const JSON_PATCH = { 'content-type': 'application/json-patch+json' }
@@ -13,11 +13,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 const fhirPathPatch = (...operations: { type: string; path: string; name?: string; value?: Record<string, unknown> }[]): Parameters => ({
   resourceType: 'Parameters',

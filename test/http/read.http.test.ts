@@ -1,8 +1,8 @@
 import type { Patient } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** read, vread and conditional read — https://hl7.org/fhir/R4/http.html#read, #vread, #cread */
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' }
@@ -14,11 +14,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant, overrides: Partial<Patient> = {}): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient(overrides) })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 describe('read', () => {
   it('returns 200 with the stored Patient, ETag, Last-Modified and FHIR JSON content type', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { entriesOf, expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** transaction — https://hl7.org/fhir/R4/http.html#transaction (#trules for order and references) */
 let t: TestApp
@@ -30,11 +31,6 @@ const send = (tenant: TestTenant, bundle: Bundle, headers: Record<string, string
 /** `Type/id` of a response entry (from its fullUrl). */
 const refOf = (entry: BundleEntry | undefined) => new URL(entry?.fullUrl ?? 'http://x/').pathname.split('/').slice(-2).join('/')
 
-async function createPatient(tenant: TestTenant, overrides: Partial<Patient> = {}): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient(overrides) })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 /** What a rolled-back transaction must leave unchanged: current counts and history totals. */
 async function snapshot(tenant: TestTenant) {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** update and update-as-create — https://hl7.org/fhir/R4/http.html#update, #concurrency, #ops (Prefer) */
 let t: TestApp
@@ -11,11 +12,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-async function createPatient(tenant: TestTenant): Promise<Patient> {
-  const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-  expect(res.statusCode, res.body).toBe(201)
-  return resourceOf<Patient>(res)
-}
 
 describe('update', () => {
   it('returns 200 with version 2, ETag W/"2", Location of _history/2 and the new content', async () => {

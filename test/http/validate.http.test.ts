@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'
 import { expectOutcome, resourceOf } from '../setup/outcome.js'
+import { createPatient } from '../fixtures/seed.js'
 
 /** $validate — https://hl7.org/fhir/R4/resource-operation-validate.html */
 let t: TestApp
@@ -96,11 +97,6 @@ describe('$validate at type level', () => {
 })
 
 describe('$validate at instance level', () => {
-  async function createPatient(tenant: TestTenant): Promise<Patient> {
-    const res = await tenant.request('POST', '/Patient', { body: makePatient() })
-    expect(res.statusCode, res.body).toBe(201)
-    return resourceOf<Patient>(res)
-  }
 
   it('validates the stored resource when there is no body', async () => {
     const tenant = await t.newTenant()

@@ -3,7 +3,7 @@ import { forbidden, isFhirError, notFound } from '../errors.js'
 import type { AccessInteraction, AccessPolicy } from './access-policy.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
-import type { HistoryEntry, HistoryPage, HistoryQuery, RequestScope, SearchPage, SearchQuery, StoredResource, WriteOptions, WriteResult } from './types.js'
+import type { HistoryEntry, HistoryPage, HistoryQuery, RequestScope, SearchPage, SearchQuery, StoredResource, SystemSearchQuery, WriteOptions, WriteResult } from './types.js'
 
 /**
  * Wraps a repository so that every call honours `scope.access` (patient compartment, granular
@@ -114,6 +114,15 @@ class GuardedRepository implements Repository {
       throw forbidden(`The access token does not allow searching ${query.resourceType}: no resource of that type is in its patient compartment`)
     }
     const page = await this.inner.search(scope, query)
+    const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
+    const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
+    return { ...page, entries, total }
+  }
+
+  async searchSystem(scope: RequestScope, query: SystemSearchQuery): Promise<SearchPage> {
+    const access = scope.access
+    const page = await this.inner.searchSystem(scope, query)
+    if (!access) return page
     const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
     const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
     return { ...page, entries, total }

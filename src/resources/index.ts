@@ -11,6 +11,7 @@ export type {
   RequestScope,
   SearchPage,
   SearchQuery,
+  SystemSearchQuery,
   StoredResource,
   Tenant,
   WriteOptions,

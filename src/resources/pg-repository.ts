@@ -136,6 +136,11 @@ class PgRepository implements Repository {
     return searchType(this.db, this.searchConfig, scope, query, this.clock())
   }
 
+  searchSystem: Repository['searchSystem'] = async () => {
+    // Placeholder until system-level search lands in src/resources/search.
+    throw invalid('System-level search is not supported yet')
+  }
+
   transaction: Repository['transaction'] = (_scope, fn) => withTransaction(this.db, (trx) => fn(new PgRepository(trx, this.clock, this.searchConfig)))
 
   validate(resource: unknown) {

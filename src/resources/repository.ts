@@ -6,6 +6,7 @@ import type {
   RequestScope,
   SearchPage,
   SearchQuery,
+  SystemSearchQuery,
   StoredResource,
   WriteOptions,
   WriteResult,
@@ -46,6 +47,8 @@ export interface Repository {
    * modifier, or, with `strict`, an unknown parameter; `not-found` for an unknown type.
    */
   search(scope: RequestScope, query: SearchQuery): Promise<SearchPage>
+  /** search, system level — `GET [base]?_type=...`: entries of several types, the common parameters only. */
+  searchSystem(scope: RequestScope, query: SystemSearchQuery): Promise<SearchPage>
   /**
    * Runs `fn` with a repository whose every call is part of ONE database transaction: committed
    * when `fn` resolves, rolled back when it throws (http.html#transaction). A deadlock or

@@ -70,12 +70,22 @@ export interface SearchQuery {
   readonly params: readonly (readonly [string, string])[]
   /** `Prefer: handling=strict`: unknown parameters are an error instead of being ignored. */
   readonly strict?: boolean
+  /**
+   * Compartment search (`GET [base]/Patient/123/Observation?...`, https://hl7.org/fhir/R4/compartmentdefinition.html):
+   * only resources in that compartment match, by any of the compartment definition's parameters for the type.
+   */
+  readonly compartment?: { readonly resourceType: string; readonly id: string }
 }
+
+/** A system-level search (`GET [base]?_type=A,B&...`): the common parameters over several (or all) types. */
+export type SystemSearchQuery = Omit<SearchQuery, 'resourceType' | 'compartment'>
 
 export interface SearchPage {
   /** The request as understood: the parameters used (for the self link) and those ignored. */
   readonly request: SearchRequest
   readonly entries: readonly StoredResource[]
+  /** Resources added by `_include` / `_revinclude` (Bundle entries with search.mode `include`). */
+  readonly included?: readonly StoredResource[]
   /** Per `_total`: exact by default, the planner's estimate, or absent for `_total=none`. */
   readonly total?: number
   /** Opaque `_cursor` values for the next and previous pages, when there are such pages. */

@@ -13,6 +13,8 @@ export const MAX_PAGE_SIZE = 1000
 const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_summary', '_elements', '_cursor'])
 /** Parameters the HTTP layer handles; never "unknown", never echoed in links by this parser. */
 const TRANSPORT_PARAMS = new Set(['_format', '_pretty'])
+/** `_include` / `_revinclude` (with `:iterate`): kept as given and resolved after the page is read (include.ts). */
+const INCLUDE_PARAMS = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse'])
 const SUMMARY_MODES = ['true', 'text', 'data', 'count', 'false'] as const
 const TOTAL_MODES: readonly TotalMode[] = ['none', 'estimate', 'accurate']
 
@@ -32,11 +34,17 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
   const clauses: SearchClause[] = []
   const used: [string, string][] = []
   const ignored: string[] = []
+  const includes: [string, string][] = []
   const result = new Map<string, string>()
   for (const [name, raw] of pairs) {
     if (TRANSPORT_PARAMS.has(name)) continue
     // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
     if (name.includes('\u0000') || raw.includes('\u0000')) throw invalid(`Parameter ${name.replace(/\u0000/g, '')}: values must not contain NUL characters`, { expression: [name.replace(/\u0000/g, '')] })
+    if (INCLUDE_PARAMS.has(name)) {
+      includes.push([name, raw])
+      used.push([name, raw])
+      continue
+    }
     if (RESULT_PARAMS.has(name)) {
       if (result.has(name)) throw invalid(`${name} may be given only once`, { expression: [name] })
       result.set(name, raw)
@@ -76,6 +84,7 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
     elements,
     cursor: cursorText === undefined ? undefined : decodeCursor(cursorText),
     used,
+    includes,
     ignored,
   }
 }

@@ -16,6 +16,8 @@ export interface SearchRequest {
   readonly cursor?: PageCursor
   /** The parameters this request understood, as [name, value] pairs in their given order (for the self link). */
   readonly used: readonly (readonly [string, string])[]
+  /** `_include` / `_revinclude` values as given (`[name, value]`, `name` keeps its `:iterate`), resolved by include.ts. */
+  readonly includes: readonly (readonly [string, string])[]
   /** Parameter names that were not understood and were ignored (lenient handling). */
   readonly ignored: readonly string[]
 }

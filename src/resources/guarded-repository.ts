@@ -116,7 +116,9 @@ class GuardedRepository implements Repository {
     const page = await this.inner.search(scope, query)
     const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
     const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
-    return { ...page, entries, total }
+    // Included resources are held to the same policy: an _include must not reveal another patient's data.
+    const included = page.included?.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
+    return { ...page, entries, total, included }
   }
 
   async searchSystem(scope: RequestScope, query: SystemSearchQuery): Promise<SearchPage> {
@@ -125,7 +127,8 @@ class GuardedRepository implements Repository {
     if (!access) return page
     const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
     const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
-    return { ...page, entries, total }
+    const included = page.included?.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
+    return { ...page, entries, total, included }
   }
 
   transaction<T>(scope: RequestScope, fn: (repo: Repository) => Promise<T>): Promise<T> {

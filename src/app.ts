@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import type { Config } from './config.js'
 import { FhirError } from './errors.js'
 import { sendOutcome } from './fhir/outcome.js'
+import { parseCorsOrigins, registerCors } from './fhir/cors.js'
 import { fhirPlugin } from './fhir/plugin.js'
 import type { Services } from './services.js'
 
@@ -39,6 +40,8 @@ export async function buildApp(config: Config, services: Services, options: AppO
     }
   })
 
+  // Before every route: preflights must be answered ahead of authentication.
+  registerCors(app, { origins: parseCorsOrigins(config.corsOrigins) })
   await app.register(services.auth.routes)
   await app.register(fhirPlugin, {
     prefix: '/fhir/:tenant',
@@ -49,6 +52,8 @@ export async function buildApp(config: Config, services: Services, options: AppO
     bodyLimit: config.bodyLimit,
     maxJsonDepth: config.maxJsonDepth,
     maxBundleEntries: config.maxBundleEntries,
+    jobs: services.jobs,
+    operationStores: services.operationStores,
   })
   return app
 }

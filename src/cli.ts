@@ -4,6 +4,7 @@ import { createDb } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
 import { isFhirError } from './errors.js'
 import { createServices } from './services.js'
+import { runImportCommand } from './import-command.js'
 import { AUTH_OPTIONS, AUTH_USAGE, runAuthCommand } from './auth-commands.js'
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -11,7 +12,9 @@ const USAGE = `Usage: npm run cli -- <command>
   tenant create <slug> --name "<name>"                 create a tenant (an Organization with base /fhir/<slug>)
   tenant list                                          list tenants
   client create --tenant <slug> --name <name> --scope "system/*.*"
-                                                       register a client; prints {"client_id","client_secret"}${AUTH_USAGE}`
+                                                       register a client; prints {"client_id","client_secret"}
+  import --tenant <slug> <files or folders...>         import .ndjson[.gz] and .json[.gz] (resources, Bundles); progress on
+                                                       stderr, per-file counts as JSON; exits 1 when a line failed${AUTH_USAGE}`
 
 /** The administrative CLI. Writes results to stdout as JSON, errors to stderr, exits non-zero on failure. */
 async function main(argv: string[]) {
@@ -43,6 +46,13 @@ async function main(argv: string[]) {
       console.log(JSON.stringify({ ...tenant, created, base: `${config.baseUrl}/fhir/${tenant.tenantId}` }))
     } else if (command === 'tenant' && sub === 'list') {
       console.log(JSON.stringify(await services.tenants.list()))
+    } else if (command === 'import') {
+      if (!values.tenant) throw new UsageError('import needs --tenant <slug>')
+      const paths = positionals.slice(1)
+      if (paths.length === 0) throw new UsageError('import needs at least one file or folder')
+      const result = await runImportCommand(services, { tenant: values.tenant, paths, baseUrl: config.baseUrl })
+      console.log(JSON.stringify(result))
+      if (result.totals.failed > 0) process.exitCode = 1
     } else {
       // client, account, membership and keys commands (src/auth-commands.ts)
       const result = await runAuthCommand(services, command, sub, values)

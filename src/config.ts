@@ -42,6 +42,18 @@ export interface Config {
   gmailSender?: string
   gmailApiUrl?: string
   gmailTokenUrl?: string
+  /** Browser origins allowed to call the FHIR API and token endpoints (comma-separated, or `*`); discovery answers any origin. */
+  corsOrigins?: string
+  /** One-time codes sent at most this many times per account and per phone number per hour (more: 429). */
+  otpSendsPerHour: number
+  /** AuditEvents of refused FHIR requests (401/403) written per client or address per minute; the rest are counted. */
+  auditRefusalsPerMinute: number
+  /** Where bulk files ($export output, $import input) live; default `${dataDir}/bulk`. */
+  bulkDir: string
+  /** Status polls of an async job closer together than this answer 429 (milliseconds). */
+  jobMinPollMs: number
+  /** Async jobs ($export, $import...) one process runs at once; more wait their turn. */
+  jobConcurrency: number
 }
 
 const schema: JSONSchemaType<Config> = {
@@ -76,8 +88,14 @@ const schema: JSONSchemaType<Config> = {
     gmailSender: { type: 'string', nullable: true, minLength: 3 },
     gmailApiUrl: { type: 'string', nullable: true, pattern: '^https?://' },
     gmailTokenUrl: { type: 'string', nullable: true, pattern: '^https?://' },
+    corsOrigins: { type: 'string', nullable: true, pattern: '^\\s*(\\*|https?://[^/,\\s]+)\\s*(,\\s*(\\*|https?://[^/,\\s]+)\\s*)*$' },
+    otpSendsPerHour: { type: 'integer', minimum: 1, maximum: 1000 },
+    auditRefusalsPerMinute: { type: 'integer', minimum: 1, maximum: 100000 },
+    bulkDir: { type: 'string', minLength: 1 },
+    jobMinPollMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
+    jobConcurrency: { type: 'integer', minimum: 1, maximum: 64 },
   },
-  required: ['dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'environment'],
+  required: ['bulkDir', 'jobMinPollMs', 'jobConcurrency', 'dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'environment', 'otpSendsPerHour', 'auditRefusalsPerMinute'],
   additionalProperties: false,
 }
 
@@ -112,9 +130,15 @@ const ENV: Record<keyof Config, string> = {
   gmailSender: 'GMAIL_SENDER',
   gmailApiUrl: 'GMAIL_API_URL',
   gmailTokenUrl: 'GMAIL_TOKEN_URL',
+  corsOrigins: 'CORS_ORIGINS',
+  otpSendsPerHour: 'OTP_SENDS_PER_HOUR',
+  auditRefusalsPerMinute: 'AUDIT_REFUSALS_PER_MINUTE',
+  bulkDir: 'BULK_DIR',
+  jobMinPollMs: 'JOB_MIN_POLL_MS',
+  jobConcurrency: 'JOB_CONCURRENCY',
 }
 
-const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize'])
+const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'jobMinPollMs', 'jobConcurrency', 'otpSendsPerHour', 'auditRefusalsPerMinute'])
 
 export class ConfigError extends Error {}
 
@@ -144,7 +168,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     tokenTtlSeconds: 3600,
     dbPoolSize: 10,
     environment: 'development',
+    otpSendsPerHour: 5,
+    auditRefusalsPerMinute: 20,
+    jobMinPollMs: 1000,
+    jobConcurrency: 2,
     ...raw,
+    bulkDir: (raw.bulkDir as string | undefined) ?? `${(raw.dataDir as string | undefined) ?? './data'}/bulk`,
   }
   if (!validate(config)) {
     const err = validate.errors?.[0]

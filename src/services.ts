@@ -4,10 +4,13 @@ import { createAuth, type Auth, type AuthLog, type MessagingSettings } from './a
 import type { Config } from './config.js'
 import { createDb, type Db } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
+import { createBulkFileStore, createJobs, type Jobs, type OperationStores } from './operations/index.js'
 import {
   createAccountStore,
   createCredentialStore,
   createGrantStore,
+  createJobStore,
+  createExportReader,
   createOAuthStore,
   createPgRepository,
   guardRepository,
@@ -23,6 +26,10 @@ export interface Services {
   repo: Repository
   tenants: TenantStore
   auth: Auth
+  /** Async jobs ($export, $import, $reindex) and their bulk files. */
+  jobs: Jobs
+  /** SQL helpers operations use beyond the repository ($export's keyset reader). */
+  operationStores: OperationStores
   close(): Promise<void>
 }
 
@@ -61,6 +68,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
       secret: config.authSecret,
       isProduction: config.environment === 'production',
       messaging: messagingOf(config),
+      auditRefusalsPerMinute: config.auditRefusalsPerMinute,
+      otpSendsPerHour: config.otpSendsPerHour,
       log: options.log ?? pino({ level: config.logLevel }),
     })
     if (config.bootstrapTenant && config.bootstrapClientId && config.bootstrapClientSecret) {
@@ -75,13 +84,26 @@ export async function createServices(config: Config, options: ServiceOptions = {
     if (config.bootstrapTenant && config.bootstrapAdminEmail && config.bootstrapAdminPassword) {
       await auth.ensureAdmin(config.bootstrapTenant, config.bootstrapAdminEmail, config.bootstrapAdminPassword)
     }
+    const jobLog = pino({ level: config.logLevel })
+    const jobs = createJobs({
+      store: createJobStore(db.db),
+      files: createBulkFileStore(config.bulkDir),
+      clock: options.clock,
+      log: { error: (object, message) => jobLog.error(object, message) },
+      minPollIntervalMs: config.jobMinPollMs,
+      concurrency: config.jobConcurrency,
+    })
     return {
       db,
       repo,
       tenants,
       auth,
+      jobs,
+      operationStores: { exportReader: createExportReader(db.db) },
       close: async () => {
         auth.close()
+        // Running jobs stop (and are marked failed) before the database they write to closes.
+        await jobs.close()
         await db.close()
       },
     }

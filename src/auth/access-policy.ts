@@ -1,9 +1,10 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { AccessInteraction, AccessPolicy } from '../resources/index.js'
+import type { AccessInteraction, AccessPolicy, SearchRestriction } from '../resources/index.js'
 import type { PatientCompartment } from './compartment.js'
 import { matchesFilter } from './scope-filter.js'
 import type { ScopeGrant, ScopeLetter } from './scopes.js'
 import type { SearchParams } from './search-params.js'
+import { searchRestrictionOf } from './search-restriction.js'
 
 const LETTER: Record<AccessInteraction, ScopeLetter> = { create: 'c', read: 'r', update: 'u', delete: 'd', search: 's' }
 
@@ -22,7 +23,13 @@ export interface AccessRules {
  */
 export function createAccessPolicy(rules: AccessRules, grants: readonly ScopeGrant[], patient: string | undefined): AccessPolicy | undefined {
   if (!grants.some((g) => g.context === 'patient' || g.filter)) return undefined
+  // Per type, computed once per token (the policy lives as long as the cached verified token).
+  const restrictions = new Map<string, SearchRestriction | undefined>()
   return {
+    searchRestriction(resourceType: string) {
+      if (!restrictions.has(resourceType)) restrictions.set(resourceType, searchRestrictionOf(rules, grants, patient, resourceType))
+      return restrictions.get(resourceType)
+    },
     allowsType(resourceType: string, interaction: AccessInteraction) {
       const letter = LETTER[interaction]
       return grants.some(

@@ -12,9 +12,13 @@ export const LOGIN_LOCKOUT = { maxFailures: 5, windowSeconds: 15 * 60, lockSecon
 export const ADDRESS_LOCKOUT = { maxFailures: 20, windowSeconds: 15 * 60, lockSeconds: 15 * 60 }
 export const OTP_TTL_SECONDS = 5 * 60
 export const OTP_MAX_ATTEMPTS = 5
+/** The window of the one-time code sending limit. */
+export const OTP_SEND_WINDOW_SECONDS = 3600
 export const MIN_PASSWORD_LENGTH = 10
 
 export type SignInResult = { status: 'ok'; account: Account } | { status: 'invalid' } | { status: 'locked'; until: Date }
+/** A code sent, or refused because too many went to the account or its destination this hour. */
+export type CodeSent = { status: 'sent'; codeId: string; channel: Channel; destination: string } | { status: 'throttled'; retryAfterSeconds: number }
 export type CodeCheck = { status: 'ok'; accountId: string } | { status: 'invalid' } | { status: 'expired' }
 
 /**
@@ -66,25 +70,36 @@ export function createAccounts(core: AuthCore) {
       return lockedUntil ? { status: 'locked', until: lockedUntil } : { status: 'invalid' }
     },
 
-    /** Sends a 6-digit code; returns its id (to verify against) and where it went, masked. */
-    async sendOneTimeCode(account: Account, purpose: string, locale: 'es' | 'en'): Promise<{ codeId: string; channel: Channel; destination: string }> {
+    /**
+     * Sends a 6-digit code; returns its id (to verify against) and where it went, masked. At most
+     * `limits.otpSendsPerHour` codes per account and per destination in any hour: each costs a
+     * message, and a flood would both bill the clinic and pester the person.
+     */
+    async sendOneTimeCode(account: Account, purpose: string, locale: 'es' | 'en'): Promise<CodeSent> {
       const channel: Channel = account.phone ? 'whatsapp' : 'email'
       const to = account.phone ?? account.email
       if (!to) throw invalid('The account has no phone or email to send a code to')
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
       const codeId = randomUUID()
-      await core.credentials.insertOneTimeCode({
+      const now = core.clock()
+      const row = {
         code_id: codeId,
         account_id: account.account_id,
         purpose,
         channel,
         destination: to,
         code_hash: hmac(core.secret, `${codeId}:${code}`),
-        expires_at: new Date(core.clock().getTime() + OTP_TTL_SECONDS * 1000),
-      })
+        expires_at: new Date(now.getTime() + OTP_TTL_SECONDS * 1000),
+      }
+      const since = new Date(now.getTime() - OTP_SEND_WINDOW_SECONDS * 1000)
+      const stored = await core.credentials.insertOneTimeCodeWithinLimit(row, now, since, core.limits.otpSendsPerHour)
+      if (!stored.inserted) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((stored.oldest.getTime() + OTP_SEND_WINDOW_SECONDS * 1000 - now.getTime()) / 1000))
+        return { status: 'throttled', retryAfterSeconds }
+      }
       const text = locale === 'es' ? `Tu código de Segimed es ${code}. Vence en 5 minutos.` : `Your Segimed code is ${code}. It expires in 5 minutes.`
       await core.messenger.send({ channel, to, subject: locale === 'es' ? 'Código de acceso' : 'Sign-in code', text })
-      return { codeId, channel, destination: maskDestination(to) }
+      return { status: 'sent', codeId, channel, destination: maskDestination(to) }
     },
 
     /** At most OTP_MAX_ATTEMPTS tries per code, within OTP_TTL_SECONDS; a right code works once. */

@@ -59,6 +59,11 @@ export function authorizeRoutes(core: AuthCore, accounts: Accounts): FastifyPlug
       }
       if (result.account.otp_required) {
         const sent = await accounts.sendOneTimeCode(result.account, 'sign-in', request.locale)
+        if (sent.status === 'throttled') {
+          reply.header('retry-after', String(sent.retryAfterSeconds))
+          const error = t(request.locale, 'tooManyCodes')
+          return sendPage(reply, request.locale, t(request.locale, 'signInTitle'), signInScreen(request.locale, formState(req, reply, request), { error, login }), 429)
+        }
         const pending = signValue(core.secret, 'otp', { a: result.account.account_id, c: sent.codeId }, new Date(core.clock().getTime() + 5 * 60_000))
         return sendPage(reply, request.locale, t(request.locale, 'otpTitle'), otpScreen(request.locale, formState(req, reply, request), { pending, destination: sent.destination }))
       }

@@ -20,6 +20,12 @@ export interface AuthLifetimes {
   passwordReset: number
 }
 
+/** Sending limits. */
+export interface AuthLimits {
+  /** One-time codes per account and per destination per hour. */
+  otpSendsPerHour: number
+}
+
 
 /**
  * Everything the authorization server's routes share, built once in createAuth: stores,
@@ -34,6 +40,7 @@ export interface AuthCore {
   tokenUrl: string
   clock: () => Date
   lifetimes: AuthLifetimes
+  limits: AuthLimits
   clients: OAuthStore
   grants: GrantStore
   accounts: AccountStore

@@ -16,6 +16,7 @@ import { endpointsOf, openidConfiguration, smartConfiguration, type OAuthEndpoin
 import { parseLoginName } from './login-names.js'
 import { createMessenger, type MessagingSettings } from './messaging/index.js'
 import { generateOpaqueToken } from './opaque-tokens.js'
+import { createRefusalAudit, type RefusalRecord } from './refusal-audit.js'
 import { REVOCATION_POLL_MS, RevokedTokens } from './revoked-tokens.js'
 import { loadSearchParams } from './search-params.js'
 import { loadSigningKeys, rotateSigningKeys } from './signing-keys.js'
@@ -30,6 +31,7 @@ export type { ClientRegistration, ClientType } from './clients.js'
 export type { MessagingSettings, GmailSettings, TwilioSettings } from './messaging/index.js'
 export type { OAuthEndpoints } from './discovery.js'
 export type { AuthLog } from './auth-log.js'
+export type { RefusalRecord } from './refusal-audit.js'
 export { isMembershipRole } from './roles.js'
 
 /** The SMART on FHIR authorization server and token verifier of one Segimed FHIR process. */
@@ -76,6 +78,11 @@ export interface Auth {
   openidConfiguration(fhirBase: string): Record<string, unknown>
   /** The OAuth endpoints, for the CapabilityStatement's oauth-uris extension. */
   endpoints(fhirBase: string): OAuthEndpoints
+  /**
+   * Writes an AuditEvent (type rest, outcome 4 for 401, 8 for 403) in the tenant for a refused
+   * FHIR request, rate-limited per client or address (AUDIT_REFUSALS_PER_MINUTE); never throws.
+   */
+  recordRefusal(record: RefusalRecord): Promise<void>
   /** Adds new signing keys; the previous ones keep verifying until the next rotation. */
   rotateSigningKeys(): Promise<string[]>
   /** Stops the background refresh of keys and revocations. */
@@ -99,6 +106,10 @@ export interface AuthDeps {
   messaging?: MessagingSettings
   log?: AuthLog
   lifetimes?: Partial<AuthLifetimes>
+  /** AuditEvents of refused FHIR requests per client or address per minute (default 20). */
+  auditRefusalsPerMinute?: number
+  /** One-time codes sent per account and per phone number per hour (default 5). */
+  otpSendsPerHour?: number
 }
 
 const SILENT: AuthLog = { info: () => {}, warn: () => {} }
@@ -140,6 +151,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       passwordReset: 30 * 60,
       ...deps.lifetimes,
     },
+    limits: { otpSendsPerHour: deps.otpSendsPerHour ?? 5 },
     clients: deps.store,
     grants: deps.grants,
     accounts: deps.accounts,
@@ -155,6 +167,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
     log,
   }
   const accounts: Accounts = createAccounts(core)
+  const refusals = createRefusalAudit({ repo: deps.repo, clock, log, perMinute: deps.auditRefusalsPerMinute ?? 20 })
   let ticks = 0
   const timer = setInterval(() => {
     ticks += 1
@@ -209,6 +222,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       await settings.keys.reload()
       return kids
     },
+    recordRefusal: (record) => refusals.record(record),
     close: () => clearInterval(timer),
   }
 }

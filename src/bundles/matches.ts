@@ -1,29 +1,23 @@
 import { invalid } from '../errors.js'
-import { type Repository, type RequestScope, type SearchQuery, type StoredResource } from '../resources/index.js'
+import { parseCriteria, type Repository, type RequestScope, type SearchQuery, type StoredResource } from '../resources/index.js'
 
 /**
- * The one place where Bundle processing meets search: conditional create/update/patch/delete
- * and conditional references (http.html#ccreate, #cond-update, #cdelete, #trules) ask "which
- * resources match `Type?query`?", and GET entries run a search (`Repository.search`).
+ * Where Bundle processing meets plain search: conditional references (http.html#trules) ask
+ * "which resources match `Type?query`?", and GET entries run a search (`Repository.search`).
+ * Conditional writes search through the repository's locked `matchConditional` instead (targets.ts).
  */
-const CONTROL = new Set(['_count', '_offset', '_format', '_pretty', '_summary', '_elements', '_total'])
 export const DEFAULT_ENTRY_PAGE_SIZE = 20
 const MAX_ENTRY_PAGE_SIZE = 1000
 
 /**
- * Up to two matches of a conditional URL (enough to tell none, one and several apart).
- * `strict`: a parameter this server cannot evaluate is an `invalid` error, never ignored, since
- * ignoring it would match resources the client did not mean (and a conditional delete would
- * delete them).
+ * Up to two matches of a conditional reference (enough to tell none, one and several apart),
+ * with the criteria rules of conditional writes (`parseCriteria`, strict search): a parameter
+ * this server cannot evaluate is an `invalid` error, never ignored. No lock: a reference only reads.
  */
 export async function findMatches(repo: Repository, scope: RequestScope, resourceType: string, query: string): Promise<readonly StoredResource[]> {
-  const params = new URLSearchParams(query)
-  if (![...params.keys()].some((k) => !CONTROL.has(k))) {
-    throw invalid(`The conditional URL '${resourceType}?${query}' has no search criteria; it would match every ${resourceType}`)
-  }
+  const criteria = parseCriteria(resourceType, query)
   // No total: two rows tell none, one and several apart without counting every match.
-  params.set('_total', 'none')
-  const page = await repo.search(scope, toSearchQuery(resourceType, params, { strict: true, count: 2, offset: 0 }))
+  const page = await repo.search(scope, { resourceType, params: [...criteria, ['_count', '2'], ['_total', 'none']], strict: true })
   return page.entries
 }
 

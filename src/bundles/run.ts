@@ -1,5 +1,6 @@
 import { FhirError, invalid, isFhirError } from '../errors.js'
 import type { Repository } from '../resources/index.js'
+import { writeInBulk } from './bulk-writes.js'
 import { atEntry } from './located-error.js'
 import { isRejected, parseBundle } from './parse.js'
 import { RunState } from './state.js'
@@ -17,8 +18,8 @@ interface Stepper {
  * result per entry, in request order. Entries are processed in the order the specification
  * gives for transactions (http.html#trules) — DELETE, then POST, then PUT/PATCH, then GET/HEAD —
  * after every write target is resolved, so references to `urn:uuid:` fullUrls are rewritten
- * before anything is written. All bodies are prepared before the first write, which is where a
- * multi-row writer can take over.
+ * before anything is written. All bodies are prepared before the first write, so a transaction
+ * writes its creates and updates in bulk (bulk-writes.ts: a few multi-row statements per 500).
  *
  * A transaction runs in ONE database transaction: the first failing entry rolls everything back
  * and throws its FhirError, naming the entry. A batch runs each entry on its own and reports
@@ -37,7 +38,7 @@ export async function processBundle(ctx: BundleContext, body: unknown): Promise<
     }
     const results = await ctx.repo.transaction(ctx.scope, async (repo) => {
       const state = new RunState(count)
-      await runPhases(ctx, entries, state, transactionStepper(repo), { transaction: true })
+      await runPhases(ctx, entries, state, transactionStepper(repo), { transaction: true, repo })
       return state.results
     })
     return { type: 'transaction', entries: complete(results) }
@@ -54,7 +55,10 @@ export async function processBundle(ctx: BundleContext, body: unknown): Promise<
   return { type: 'batch', entries: complete(state.results) }
 }
 
-async function runPhases(ctx: BundleContext, entries: readonly ParsedEntry[], state: RunState, stepper: Stepper, mode: { transaction: boolean }) {
+/** `repo` (the transaction's) when the run is a transaction: its creates and updates are then written in bulk. */
+type RunMode = { transaction: true; repo: Repository } | { transaction: false }
+
+async function runPhases(ctx: BundleContext, entries: readonly ParsedEntry[], state: RunState, stepper: Stepper, mode: RunMode) {
   const having = (...methods: string[]) => entries.filter((e) => methods.includes(e.method))
   // In a transaction each resource is written once, so the order inside a group is free: taking
   // row locks in one global order (by url, then by target) keeps two transactions over the same
@@ -74,7 +78,9 @@ async function runPhases(ctx: BundleContext, entries: readonly ParsedEntry[], st
   for (const entry of writes) await stepper.run(entry, (repo) => prepareEntry(repo, ctx, state, entry), { writes: false })
   const updates = having('PUT', 'PATCH')
   if (mode.transaction) updates.sort((a, b) => compare(targetRef(state, a), targetRef(state, b)))
-  for (const entry of [...having('POST'), ...updates]) {
+  let single = [...having('POST'), ...updates]
+  if (mode.transaction) single = await writeInBulk(mode.repo, ctx, state, single)
+  for (const entry of single) {
     await stepper.run(entry, async (repo) => void (state.results[entry.index] = await writeEntry(repo, ctx, state, entry)), { writes: true })
   }
   for (const entry of having('GET', 'HEAD')) {

@@ -1,13 +1,17 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { PatchDocument, StoredResource } from '../resources/index.js'
+import type { Criteria, PatchDocument, StoredResource } from '../resources/index.js'
 import type { EntryResult } from './types.js'
 
-/** Which resource a POST/PUT/PATCH entry writes, decided before anything is written. */
+/**
+ * Which resource a POST/PUT/PATCH entry writes, decided before anything is written. `recheck`:
+ * the entry is conditional and was resolved outside a transaction (a batch), so its conditional
+ * locks were not held; the write re-runs the conditional interaction under them (targets.ts).
+ */
 export type WriteTarget =
   /** A new resource with this server-chosen id (POST, or a conditional PUT that matched nothing). */
-  | { readonly mode: 'create'; readonly resourceType: string; readonly id: string }
+  | { readonly mode: 'create'; readonly resourceType: string; readonly id: string; readonly recheck?: Criteria }
   /** An update or patch of this id (PUT may create it: update-as-create). */
-  | { readonly mode: 'update'; readonly resourceType: string; readonly id: string }
+  | { readonly mode: 'update'; readonly resourceType: string; readonly id: string; readonly recheck?: Criteria }
   /** ifNoneExist found this resource: nothing is written. */
   | { readonly mode: 'matched'; readonly stored: StoredResource }
   /** The same conditional create as an earlier entry of this Bundle: answered by that entry's resource. */

@@ -1,9 +1,18 @@
 import { conflict, FhirError, invalid } from '../errors.js'
-import type { Repository, StoredResource } from '../resources/index.js'
+import {
+  conditionalCreate,
+  conditionalDelete,
+  conditionalPatch,
+  conditionalUpdate,
+  parseCriteria,
+  type Criteria,
+  type Repository,
+  type StoredResource,
+} from '../resources/index.js'
 import { findMatches, pageOf, toSearchQuery } from './matches.js'
 import { carryNumberText } from './number-text.js'
 import { conditionalReferences, rewriteReferences } from './references.js'
-import type { RunState } from './state.js'
+import type { PreparedWrite, RunState } from './state.js'
 import { one } from './targets.js'
 import type { BundleContext, EntryResult, ParsedEntry } from './types.js'
 
@@ -32,16 +41,22 @@ export function authorizeEntry(ctx: BundleContext, entry: ParsedEntry): void {
   if (conditional) ctx.authorize(type, 'search')
 }
 
-/** delete and conditional delete — http.html#delete, #cdelete (several matches → 412). */
+/**
+ * delete and conditional delete — http.html#delete, #cdelete. Inside a Bundle a conditional delete
+ * is the single form (several matches → 412): an entry's response names one resource.
+ */
 export async function deleteEntry(repo: Repository, ctx: BundleContext, entry: ParsedEntry): Promise<EntryResult> {
   const { target } = entry
   const resourceType = target.resourceType
-  let id: string | undefined
-  if (target.form === 'instance') id = target.id
-  else if (target.form === 'type' && target.query !== undefined) id = one(await findMatches(repo, ctx.scope, resourceType, target.query), `'${entry.url}'`, resourceType)?.id
-  if (id === undefined) return { kind: 'deleted', resourceType }
-  const result = await repo.delete(ctx.scope, resourceType, id, { ...(entry.ifMatch ? { ifMatch: entry.ifMatch } : {}) })
-  return { kind: 'deleted', resourceType, id, ...(result.versionId ? { versionId: result.versionId } : {}) }
+  const options = entry.ifMatch ? { ifMatch: entry.ifMatch } : {}
+  if (target.form === 'type' && target.query !== undefined) {
+    const { deleted } = await conditionalDelete(repo, ctx.scope, resourceType, parseCriteria(resourceType, target.query), { ...options, max: 1 })
+    const only = deleted[0]
+    return { kind: 'deleted', resourceType, ...(only ? { id: only.id, ...(only.versionId ? { versionId: only.versionId } : {}) } : {}) }
+  }
+  if (target.form !== 'instance') return { kind: 'deleted', resourceType }
+  const result = await repo.delete(ctx.scope, resourceType, target.id, options)
+  return { kind: 'deleted', resourceType, id: target.id, ...(result.versionId ? { versionId: result.versionId } : {}) }
 }
 
 /**
@@ -77,15 +92,17 @@ export async function writeEntry(repo: Repository, ctx: BundleContext, state: Ru
       return { kind: 'matched', stored: target.stored }
     case 'same-as': {
       const first = state.results[target.index]
-      if (first?.kind !== 'created') throw conflict(`The same conditional create in entry ${target.index} did not create ${target.resourceType}/${target.id}`)
+      if (first?.kind !== 'created' && first?.kind !== 'matched') throw conflict(`The same conditional create in entry ${target.index} did not create ${target.resourceType}/${target.id}`)
       return { kind: 'matched', stored: first.stored }
     }
     case 'create': {
       if (!('resource' in prepared)) throw invalid('A create needs a resource')
+      if (target.recheck) return recheckedWrite(repo, ctx, entry, prepared, target.recheck)
       const result = await repo.create(ctx.scope, prepared.resource, { id: target.id })
       return { kind: 'created', stored: result.stored }
     }
     case 'update': {
+      if (target.recheck) return recheckedWrite(repo, ctx, entry, prepared, target.recheck)
       if ('patch' in prepared) {
         const result = await repo.patch(ctx.scope, target.resourceType, target.id, prepared.patch, options)
         return { kind: 'patched', stored: result.stored }
@@ -94,6 +111,25 @@ export async function writeEntry(repo: Repository, ctx: BundleContext, state: Ru
       return { kind: result.created ? 'created' : 'updated', stored: result.stored }
     }
   }
+}
+
+/**
+ * A conditional entry of a batch, resolved without the conditional locks: written by the
+ * conditional interaction itself, which locks, searches again and writes in this entry's
+ * transaction, so a concurrent conditional create of the same identifier cannot slip in between.
+ */
+async function recheckedWrite(repo: Repository, ctx: BundleContext, entry: ParsedEntry, prepared: PreparedWrite, criteria: Criteria): Promise<EntryResult> {
+  const options = entry.ifMatch ? { ifMatch: entry.ifMatch } : {}
+  if ('patch' in prepared) {
+    const result = await conditionalPatch(repo, ctx.scope, entry.target.resourceType, criteria, prepared.patch, options)
+    return { kind: 'patched', stored: result.stored }
+  }
+  if (entry.method === 'POST') {
+    const result = await conditionalCreate(repo, ctx.scope, prepared.resource, criteria)
+    return { kind: result.outcome === 'matched' ? 'matched' : 'created', stored: result.stored }
+  }
+  const result = await conditionalUpdate(repo, ctx.scope, prepared.resource, criteria, options)
+  return { kind: result.outcome === 'created' ? 'created' : 'updated', stored: result.stored }
 }
 
 /** read, vread and type search — http.html#read, #vread, #search; with ifNoneMatch/ifModifiedSince (#cread). */

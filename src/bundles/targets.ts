@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { FhirError, invalid, notFound } from '../errors.js'
-import type { Repository, StoredResource } from '../resources/index.js'
-import { findMatches } from './matches.js'
+import { conflict, FhirError, invalid, isFhirError, notFound } from '../errors.js'
+import { isLive, matchConditional, parseCriteria, type ConditionalLockTarget, type Repository, type StoredResource } from '../resources/index.js'
 import type { RunState, WriteTarget } from './state.js'
 import type { BundleContext, ParsedEntry } from './types.js'
 
@@ -12,6 +11,11 @@ import type { BundleContext, ParsedEntry } from './types.js'
  *   several matches → 412; http.html#ccreate);
  * - PUT/PATCH `Type/id` keep that id; `Type?search` takes the one match, several → 412
  *   (http.html#cond-update); no match creates (PUT) or is a 404 (PATCH).
+ * Conditional entries search through `matchConditional`, which first takes the conditional locks
+ * (src/resources/conditional.ts): in a transaction they are held until commit, so a Bundle and an
+ * HTTP conditional create racing on one identifier make one resource. A batch resolves outside a
+ * transaction, so its conditional targets carry `recheck` and the write step re-runs the
+ * conditional interaction under the locks (steps.ts).
  */
 export async function resolveTarget(repo: Repository, ctx: BundleContext, state: RunState, entry: ParsedEntry): Promise<void> {
   const target = await targetOf(repo, ctx, state, entry)
@@ -31,14 +35,19 @@ async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, e
     const earlier = state.conditionalCreates.get(key)
     const earlierTarget = earlier === undefined ? undefined : state.targets.get(earlier)
     if (earlier !== undefined && earlierTarget?.mode === 'create') return { mode: 'same-as', index: earlier, resourceType, id: earlierTarget.id }
-    const match = one(await findMatches(repo, ctx.scope, resourceType, entry.ifNoneExist), `ifNoneExist '${entry.ifNoneExist}'`, resourceType)
+    const criteria = parseCriteria(resourceType, entry.ifNoneExist)
+    const { matches, locked } = await matchConditional(repo, ctx.scope, resourceType, criteria, { limit: 2, resource: entry.resource })
+    const match = one(matches, `ifNoneExist '${entry.ifNoneExist}'`, resourceType)
     if (match) return { mode: 'matched', stored: match }
     state.conditionalCreates.set(key, entry.index)
-    return { mode: 'create', resourceType, id: randomUUID() }
+    return { mode: 'create', resourceType, id: randomUUID(), ...(locked ? {} : { recheck: criteria }) }
   }
   if (target.form === 'instance') return { mode: 'update', resourceType, id: target.id }
   if (target.form !== 'type' || target.query === undefined) throw invalid(`Entry url '${entry.url}' cannot be written`)
-  const match = one(await findMatches(repo, ctx.scope, resourceType, target.query), `'${entry.url}'`, resourceType)
+  const criteria = parseCriteria(resourceType, target.query)
+  const { matches, locked } = await matchConditional(repo, ctx.scope, resourceType, criteria, { limit: 2, resource: entry.resource })
+  const recheck = locked ? {} : { recheck: criteria }
+  const match = one(matches, `'${entry.url}'`, resourceType)
   const bodyId = entry.resource?.id
   if (match) {
     if (bodyId !== undefined && bodyId !== match.id) {
@@ -47,11 +56,39 @@ async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, e
         messageId: 'MSG_RESOURCE_ID_MISMATCH',
       })
     }
-    return { mode: 'update', resourceType, id: match.id }
+    return { mode: 'update', resourceType, id: match.id, ...recheck }
   }
-  if (entry.method === 'PATCH') throw notFound(`No ${resourceType} matches '${entry.url}'; a conditional patch needs exactly one`)
-  // R4 conditional update with no match: a create, with the client's id when the body carries one.
-  return bodyId !== undefined ? { mode: 'update', resourceType, id: bodyId } : { mode: 'create', resourceType, id: randomUUID() }
+  if (entry.method === 'PATCH') throw notFound(`No ${resourceType} matches '${entry.url}'; a conditional patch needs exactly one`, 'MSG_NO_MATCH')
+  // R4 conditional update with no match: a create, with the client's id when the body carries one,
+  // unless that id is a live resource the criteria did not select (R5's 409, as over HTTP).
+  if (bodyId === undefined) return { mode: 'create', resourceType, id: randomUUID(), ...recheck }
+  if (await isLive(repo, ctx.scope, resourceType, bodyId)) {
+    throw conflict(`${resourceType}/${bodyId} exists but does not match '${entry.url}'; a conditional update will not overwrite it (drop the id, or update ${resourceType}/${bodyId} directly)`)
+  }
+  return { mode: 'update', resourceType, id: bodyId, ...recheck }
+}
+
+/**
+ * Takes the conditional locks of every conditional write of a transaction at once, in one sorted
+ * order (ifNoneExist, and PUT/PATCH/DELETE `Type?criteria`), before any entry resolves: two
+ * transaction Bundles over overlapping identifiers then queue instead of deadlocking (PostgreSQL
+ * would detect that after deadlock_timeout and the transaction be retried). Each entry takes its
+ * locks again as it resolves, a no-op for locks its session holds. Call it inside the transaction,
+ * before resolving targets. Criteria that do not parse are skipped: their entry reports the error.
+ */
+export async function lockConditionalEntries(repo: Repository, ctx: BundleContext, entries: readonly ParsedEntry[]): Promise<void> {
+  const targets: ConditionalLockTarget[] = []
+  for (const entry of entries) {
+    const { target } = entry
+    const query = entry.method === 'POST' ? entry.ifNoneExist : entry.method !== 'GET' && entry.method !== 'HEAD' && target.form === 'type' ? target.query : undefined
+    if (query === undefined) continue
+    try {
+      targets.push({ resourceType: target.resourceType, criteria: parseCriteria(target.resourceType, query), ...(entry.resource ? { resource: entry.resource } : {}) })
+    } catch (e) {
+      if (!isFhirError(e)) throw e
+    }
+  }
+  if (targets.length > 0) await repo.lockConditional(ctx.scope, targets)
 }
 
 /** The single match, undefined for none, 412 for several. */

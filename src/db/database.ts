@@ -12,6 +12,7 @@ import type {
   RevokedTokenTable,
   UsedJtiTable,
 } from './auth-tables.js'
+import type { AsyncJobTable } from './job-tables.js'
 
 /** Kysely schema: mirrors migrations/*.sql (a test compares the two through introspection). */
 export interface Database {
@@ -38,6 +39,7 @@ export interface Database {
   search_quantity: SearchQuantityTable
   search_uri: SearchUriTable
   search_sort: SearchSortTable
+  async_job: AsyncJobTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>

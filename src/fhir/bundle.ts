@@ -1,3 +1,4 @@
+import type { OperationOutcome } from '@medplum/fhirtypes'
 import type { HistoryEntry, StoredResource } from '../resources/index.js'
 import { etagOf } from './headers.js'
 
@@ -29,20 +30,24 @@ export function historyBundle(baseUrl: string, entries: readonly HistoryEntry[],
 }
 
 /**
- * A searchset (https://hl7.org/fhir/R4/search.html#bundle): every entry `search.mode = match`;
- * `entryJson` reshapes an entry's JSON (`_summary`, `_elements`), else the stored text is embedded as is.
+ * A searchset (https://hl7.org/fhir/R4/search.html#bundle): matches with `search.mode = match`, then
+ * what `_include`/`_revinclude` added (`include`), then warnings as an OperationOutcome (`outcome`).
+ * `entryJson` reshapes a match's JSON (`_summary`, `_elements`), else the stored text is embedded as is;
+ * included resources are always whole (a `_elements` list names elements of the searched type).
  */
 export function searchBundle(
   baseUrl: string,
   entries: readonly StoredResource[],
   total: number | undefined,
   links: BundleLink[],
-  options: { entryJson?: (json: string) => string } = {},
+  options: { entryJson?: (json: string) => string; included?: readonly StoredResource[]; outcome?: OperationOutcome } = {},
 ): string {
   const shape = options.entryJson
-  const parts = entries.map(
-    (e) => `{"fullUrl":${JSON.stringify(`${baseUrl}/${e.resourceType}/${e.id}`)},"resource":${shape ? shape(e.json) : e.json},"search":{"mode":"match"}}`,
-  )
+  const entry = (e: StoredResource, json: string, mode: 'match' | 'include') =>
+    `{"fullUrl":${JSON.stringify(`${baseUrl}/${e.resourceType}/${e.id}`)},"resource":${json},"search":{"mode":"${mode}"}}`
+  const parts = entries.map((e) => entry(e, shape ? shape(e.json) : e.json, 'match'))
+  for (const e of options.included ?? []) parts.push(entry(e, e.json, 'include'))
+  if (options.outcome) parts.push(`{"resource":${JSON.stringify(options.outcome)},"search":{"mode":"outcome"}}`)
   return wrap('searchset', total, links, parts)
 }
 

@@ -1,6 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes'
 import { OPERATIONS } from '../operations/index.js'
-import { R4_RESOURCE_TYPES, r4SearchParamRegistry } from '../resources/index.js'
+import { includesOf, revIncludesOf } from './capability-include.js'
+import { R4_RESOURCE_TYPES, r4SearchParamRegistry, type SearchParamRegistry } from '../resources/index.js'
 
 /**
  * The CapabilityStatement (https://hl7.org/fhir/R4/capabilitystatement.html), derived from what
@@ -13,6 +14,8 @@ export function buildCapabilityStatement(options: {
   software: { name: string; version: string }
   /** SMART oauth-uris (https://hl7.org/fhir/smart-app-launch/STU2/conformance.html#using-cors): authorize, token, introspect, revoke, manage, register. */
   oauthUris?: Readonly<Record<string, string>>
+  /** The tenant's search parameters (R4 plus its own SearchParameter resources); the R4 ones by default. */
+  searchParams?: SearchParamRegistry
 }): CapabilityStatement {
   const interactions: CapabilityStatementRestResource['interaction'] = (
     ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const
@@ -29,11 +32,15 @@ export function buildCapabilityStatement(options: {
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
-    conditionalCreate: false,
+    // Conditional interactions: src/fhir/routes/conditional.ts. Delete takes every match, up to
+    // MAX_CONDITIONAL_DELETE (more → 412); in a Bundle entry it is the single form.
+    conditionalCreate: true,
     conditionalRead: 'full-support',
-    conditionalUpdate: false,
-    conditionalDelete: 'not-supported',
-    searchParam: searchParamsOf(type),
+    conditionalUpdate: true,
+    conditionalDelete: 'multiple',
+    searchParam: searchParamsOf(type, options.searchParams ?? r4SearchParamRegistry()),
+    searchInclude: includesOf(type),
+    searchRevInclude: revIncludesOf(type),
     operation: operationsFor(type),
   }))
   return {
@@ -68,7 +75,9 @@ export function buildCapabilityStatement(options: {
           ],
         },
         resource: resources,
-        interaction: [{ code: 'history-system' }, { code: 'transaction' }, { code: 'batch' }],
+        interaction: [{ code: 'history-system' }, { code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
+        // Compartment search: [base]/{Compartment}/{id}/{type} for all five; [base]/Patient|Encounter/{id}/* too.
+        compartment: ['patient', 'encounter', 'relatedperson', 'practitioner', 'device'].map((c) => `http://hl7.org/fhir/CompartmentDefinition/${c}`),
       },
     ],
   }
@@ -89,10 +98,10 @@ const MODIFIERS: Record<string, string> = {
 /**
  * The search parameters the engine answers for a type (https://hl7.org/fhir/R4/search.html): every
  * R4 SearchParameter of the type with an expression, plus `_id` and `_lastUpdated`. `_text`,
- * `_content`, `_query`, `near`, chains, `_has`, `_include` are not offered yet.
+ * `_content`, `_query`, `near`, chains, `_has` are not offered yet (`_include`/`_revinclude`: searchInclude and searchRevInclude).
  */
-function searchParamsOf(type: string): CapabilityStatementRestResource['searchParam'] {
-  const params = r4SearchParamRegistry().forType(type)
+function searchParamsOf(type: string, registry: SearchParamRegistry): CapabilityStatementRestResource['searchParam'] {
+  const params = registry.forType(type)
   return [...params.byCode.values()]
     .filter((def) => def.evaluate || def.column)
     .map((def) => ({

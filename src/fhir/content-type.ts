@@ -21,6 +21,9 @@ export function registerBodyParsers(app: FastifyInstance, options: { bodyLimit: 
       done(e as Error, undefined)
     }
   })
+  // NDJSON ($import uploads) stays the raw request stream: the operation spools it to disk
+  // (src/operations/import/upload.ts) instead of holding gigabytes in memory.
+  app.addContentTypeParser(['application/fhir+ndjson', 'application/ndjson', 'application/x-ndjson'], (_req, payload, done) => done(null, payload))
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => {
     done(null, new URLSearchParams(body as string))
   })

@@ -1,4 +1,5 @@
 import type { Auth } from '../auth/index.js'
+import type { Jobs, OperationStores } from '../operations/index.js'
 import type { Repository, TenantStore } from '../resources/index.js'
 
 /** What the FHIR plugin is given by the composition root. */
@@ -12,4 +13,8 @@ export interface FhirPluginOptions {
   maxJsonDepth: number
   /** Most entries accepted in one batch/transaction Bundle (MAX_BUNDLE_ENTRIES; default 10,000). */
   maxBundleEntries?: number
+  /** Async jobs ($export...): status polling, cancel and file routes under [base]/$job. */
+  jobs?: Jobs
+  /** SQL helpers handed to operations (OperationContext.stores). */
+  operationStores?: OperationStores
 }

@@ -24,6 +24,12 @@ export interface CredentialStore {
   clearFailures(subject: string): Promise<void>
   insertOneTimeCode(row: NewOneTimeCode): Promise<void>
   /**
+   * Inserts the code (created at `now`) unless `limit` codes went to its account or its
+   * destination since `since`; then answers when the oldest of those leaves the window. Sends for
+   * one account are serialised (its row is locked), so concurrent requests cannot pass the limit.
+   */
+  insertOneTimeCodeWithinLimit(row: NewOneTimeCode, now: Date, since: Date, limit: number): Promise<{ inserted: true } | { inserted: false; oldest: Date }>
+  /**
    * Counts one attempt on an unconsumed, unexpired code with fewer than `maxAttempts` attempts
    * and returns it (with the new count); undefined when the code cannot be tried any more.
    */
@@ -74,6 +80,21 @@ export function createCredentialStore(db: Kysely<Database>): CredentialStore {
 
     async insertOneTimeCode(row) {
       await db.insertInto('one_time_code').values(row).execute()
+    },
+
+    insertOneTimeCodeWithinLimit(row, now, since, limit) {
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('account').select('account_id').where('account_id', '=', row.account_id).forUpdate().execute()
+        const sent = await trx
+          .selectFrom('one_time_code')
+          .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('created_at').as('oldest')])
+          .where((eb) => eb.or([eb('account_id', '=', row.account_id), eb('destination', '=', row.destination)]))
+          .where('created_at', '>', since)
+          .executeTakeFirst()
+        if (Number(sent?.n ?? 0) >= limit && sent?.oldest) return { inserted: false as const, oldest: new Date(sent.oldest) }
+        await trx.insertInto('one_time_code').values({ ...row, created_at: now }).execute()
+        return { inserted: true as const }
+      })
     },
 
     tryOneTimeCode(codeId, now, maxAttempts) {

@@ -1,8 +1,14 @@
 import type { Resource } from '@medplum/fhirtypes'
-import { forbidden, isFhirError, notFound } from '../errors.js'
-import type { AccessInteraction, AccessPolicy } from './access-policy.js'
+import { forbidden, isFhirError, notFound, type FhirError } from '../errors.js'
+import type { BulkWriteItem, BulkWriteOptions, BulkWriteOutcome } from './bulk-types.js'
+import type { AccessInteraction, AccessPolicy, SearchRestriction } from './access-policy.js'
+import { keyOf, resolveLinks } from './guarded-links.js'
+import type { EverythingPage, EverythingQuery } from './everything.js'
+import type { SearchParamRegistry } from './indexing/registry.js'
+import type { ReindexRequest, ReindexResult } from './reindex.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
-import type { PatchDocument, Repository } from './repository.js'
+import type { ConditionalLockTarget, PatchDocument, Repository } from './repository.js'
+import type { SearchRequest } from './search/types.js'
 import type { HistoryEntry, HistoryPage, HistoryQuery, RequestScope, SearchPage, SearchQuery, StoredResource, SystemSearchQuery, WriteOptions, WriteResult } from './types.js'
 
 /**
@@ -113,12 +119,18 @@ class GuardedRepository implements Repository {
     if (!access.allowsType(query.resourceType, 'search')) {
       throw forbidden(`The access token does not allow searching ${query.resourceType}: no resource of that type is in its patient compartment`)
     }
-    const page = await this.inner.search(scope, query)
+    // Links to other types are resolved under the same policy first (chains and _has must not reveal hidden data).
+    const linked = await resolveLinks((q) => this.search(scope, q), access, query.params)
+    const { restricted, injected, exact } = restrict({ ...query, params: linked.params }, access.searchRestriction(query.resourceType))
+    const page = await this.inner.search(scope, restricted)
+    // Second line of defence: with an exact restriction this hides nothing and the total stands.
+    // Otherwise no total at all: one corrected by what a page hid would count the rest of the
+    // resources the caller may not see (another patient's, in a compartment search of theirs).
     const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
-    const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
+    const total = page.total === undefined || !exact ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
     // Included resources are held to the same policy: an _include must not reveal another patient's data.
     const included = page.included?.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
-    return { ...page, entries, total, included }
+    return { ...page, request: asSent(page.request, injected, linked.replaced), entries, total, included }
   }
 
   async searchSystem(scope: RequestScope, query: SystemSearchQuery): Promise<SearchPage> {
@@ -126,9 +138,18 @@ class GuardedRepository implements Repository {
     const page = await this.inner.searchSystem(scope, query)
     if (!access) return page
     const entries = page.entries.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
-    const total = page.total === undefined ? undefined : Math.max(0, page.total - (page.entries.length - entries.length))
     const included = page.included?.filter((e) => !e.deleted && access.allows(parse(e), 'search'))
-    return { ...page, entries, total, included }
+    // Filtered after the fact over several types: a total would count what the caller may not see.
+    return { ...page, entries, total: undefined, included }
+  }
+
+  async everything(scope: RequestScope, query: EverythingQuery): Promise<EverythingPage> {
+    const access = scope.access
+    const page = await this.inner.everything(scope, query)
+    if (!access) return page
+    // A compartment page and its supporting resources are held to the policy like search results.
+    const visible = (e: StoredResource) => !e.deleted && access.allows(parse(e), 'search')
+    return { ...page, entries: page.entries.filter(visible), included: page.included.filter(visible) }
   }
 
   transaction<T>(scope: RequestScope, fn: (repo: Repository) => Promise<T>): Promise<T> {
@@ -137,6 +158,44 @@ class GuardedRepository implements Repository {
 
   validate(resource: unknown) {
     return this.inner.validate(resource)
+  }
+
+  // A lock reveals nothing and changes nothing; the search and the write that follow it in a
+  // conditional interaction (conditional-interactions.ts) go through this wrapper and its checks.
+  lockConditional(scope: RequestScope, targets: readonly ConditionalLockTarget[]): Promise<boolean> {
+    return this.inner.lockConditional(scope, targets)
+  }
+
+  /**
+   * Creates are checked one by one against the policy and written in bulk; an update needs the
+   * current content checked too, so under a policy each `put` takes the single-resource path
+   * (its guard pins the checked version). Identifier matching would reveal resources the caller
+   * may not see, so it needs a token without patient or granular limits.
+   */
+  async writeMany(scope: RequestScope, items: readonly BulkWriteItem[], options?: BulkWriteOptions): Promise<BulkWriteOutcome[]> {
+    const access = scope.access
+    if (!access) return this.inner.writeMany(scope, items, options)
+    const outcomes = new Array<BulkWriteOutcome>(items.length)
+    const creates: { index: number; item: BulkWriteItem }[] = []
+    for (const [index, item] of items.entries()) {
+      if (item.mode === 'identifier') {
+        outcomes[index] = { status: 'failed', error: forbidden('Writing by identifier match needs a token without patient-compartment or granular scope limits') }
+      } else if (item.mode === 'create') {
+        if (access.allows(item.resource, 'create')) creates.push({ index, item })
+        else outcomes[index] = { status: 'failed', error: refused('create', item.resource) as FhirError }
+      } else {
+        try {
+          const result = await this.update(scope, item.resource, item.ifMatch === undefined ? {} : { ifMatch: item.ifMatch })
+          outcomes[index] = { status: result.created ? 'created' : 'updated', stored: result.stored, resource: result.resource }
+        } catch (e) {
+          if (!isFhirError(e)) throw e
+          outcomes[index] = { status: 'failed', error: e }
+        }
+      }
+    }
+    const written = await this.inner.writeMany(scope, creates.map((c) => c.item), options)
+    creates.forEach((c, n) => (outcomes[c.index] = written[n]!))
+    return outcomes
   }
 
   /**
@@ -163,6 +222,53 @@ class GuardedRepository implements Repository {
     const last = page.entries.find((e) => !e.deleted)
     return last !== undefined && access.allows(parse(last), 'read')
   }
+
+  searchParams(scope: RequestScope): Promise<SearchParamRegistry> {
+    return this.inner.searchParams(scope)
+  }
+
+  async reindex(scope: RequestScope, request: ReindexRequest): Promise<ReindexResult> {
+    // Reindexing rewrites index rows of every resource of the tenant, whoever may see them.
+    if (scope.access) throw forbidden('$reindex needs access to the whole tenant (a system or tenant-admin token), not a token limited to some resources')
+    return this.inner.reindex(scope, request)
+  }
+}
+
+/**
+ * The query with the policy's restriction in it: the token patient's compartment (unless the
+ * client already searches a compartment, which then stays and the results are filtered) and the
+ * granular scope's parameters, AND-ed after the client's.
+ */
+function restrict(
+  query: SearchQuery,
+  restriction: SearchRestriction | undefined,
+): { restricted: SearchQuery; injected: readonly (readonly [string, string])[]; exact: boolean } {
+  if (!restriction) return { restricted: query, injected: [], exact: true }
+  const wanted = restriction.compartment
+  const compartment = query.compartment ?? wanted
+  // Two different compartments (a patient token searching another patient's) cannot both go in.
+  const sameCompartment = !wanted || !query.compartment || (query.compartment.resourceType === wanted.resourceType && query.compartment.id === wanted.id)
+  const params = restriction.params.length > 0 ? [...query.params, ...restriction.params] : query.params
+  return { restricted: { ...query, params, ...(compartment ? { compartment } : {}) }, injected: restriction.params, exact: restriction.exact && sameCompartment }
+}
+
+/**
+ * The request as the client sent it: injected parameters are not echoed in self and paging
+ * links, and resolved links show as written (paging re-resolves them, so a next page stays exact).
+ */
+function asSent(request: SearchRequest, injected: readonly (readonly [string, string])[], replaced: ReadonlyMap<string, readonly [string, string]>): SearchRequest {
+  if (injected.length === 0 && replaced.size === 0) return request
+  const used = request.used.map((pair) => replaced.get(keyOf(pair)) ?? pair)
+  for (const [name, value] of injected) {
+    // The last occurrence is ours (appended after the client's); an identical client pair stays.
+    for (let i = used.length - 1; i >= 0; i--) {
+      if (used[i]![0] === name && used[i]![1] === value) {
+        used.splice(i, 1)
+        break
+      }
+    }
+  }
+  return { ...request, used }
 }
 
 function refused(interaction: AccessInteraction, resource: Resource): Error {

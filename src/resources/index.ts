@@ -2,7 +2,26 @@
  * The repository layer's public surface: storage of FHIR resources per tenant, tenants and
  * OAuth clients. Knows SQL, knows nothing of HTTP. Import this file, never a deep path.
  */
-export type { PatchDocument, Repository } from './repository.js'
+export type { ConditionalLockTarget, PatchDocument, Repository } from './repository.js'
+/** `$everything` and `[base]/Patient/{id}/*`: one page of a Patient or Encounter compartment (Repository.everything). */
+export type { EverythingCompartment, EverythingPage, EverythingQuery } from './everything.js'
+/** Conditional create/update/patch/delete (http.html#ccreate, #cond-update, #cdelete), locked against concurrent duplicates. */
+export {
+  conditionalCreate,
+  conditionalDelete,
+  conditionalPatch,
+  conditionalUpdate,
+  isLive,
+  matchConditional,
+  parseCriteria,
+  MAX_CONDITIONAL_DELETE,
+  type ConditionalDeleteResult,
+  type ConditionalWriteResult,
+  type Criteria,
+} from './conditional-interactions.js'
+/** Bulk writes (Repository.writeMany): transaction Bundles and $import. */
+export type { BulkWriteItem, BulkWriteOptions, BulkWriteOutcome } from './bulk-types.js'
+export { BULK_BATCH_SIZE } from './bulk-write.js'
 export type {
   HistoryEntry,
   HistoryMethod,
@@ -24,7 +43,7 @@ export { createTenantStore, TENANT_SLUG, type TenantStore } from './tenants.js'
 /** OAuth clients and signing keys (SQL for src/auth). */
 export { createOAuthStore, type OAuthStore, type OAuthClient, type NewOAuthClient, type SigningKey, type NewSigningKey } from './oauth-store.js'
 /** Per-resource access limits (patient compartment, granular scopes) and the repository wrapper that enforces them. */
-export type { AccessInteraction, AccessPolicy } from './access-policy.js'
+export type { AccessInteraction, AccessPolicy, SearchRestriction } from './access-policy.js'
 export { guardRepository } from './guarded-repository.js'
 /** SMART authorization server storage (SQL for src/auth): accounts, memberships, credentials, grants. */
 export {
@@ -60,3 +79,8 @@ export { r4SearchParamRegistry, type SearchParamDef, type SearchParamRegistry, t
 export { parseDateRange, type DateRange } from './dates.js'
 /** Decimal precision: the HTTP layer attaches a body's original number texts; writes keep them. */
 export { attachNumberText, numberTextOf } from './number-text.js'
+/** Asynchronous job rows (src/operations/jobs) and the streaming reads of Bulk Data $export. */
+export { createJobStore, type JobStore, type JobRecord, type JobProgress, type JobEnd, type JobStatusCode } from './jobs-store.js'
+export { createExportReader, type ExportReader, type ExportBatch, type ExportBatchQuery, type ExportRow } from './export-reader.js'
+/** $reindex: what to walk and what it reports (Repository.reindex). */
+export type { ReindexRequest, ReindexProgress, ReindexResult } from './reindex.js'

@@ -2,14 +2,20 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import type { Database } from '../db/database.js'
-import { conflict, FhirError, gone, invalid, notFound, preconditionFailed, unprocessable } from '../errors.js'
+import { conflict, gone, invalid, notFound, unprocessable } from '../errors.js'
+import { conditionalLockKeys, takeAdvisoryLocks } from './conditional.js'
 import { indexRowsFor, type SearchConfig } from './indexing/resource-indexer.js'
 import { r4SearchParamRegistry, type SearchParamRegistry } from './indexing/registry.js'
+import { TenantSearchParams } from './indexing/tenant-params.js'
 import { readHistory } from './history.js'
+import { reindexResources } from './reindex.js'
+import { readEverything } from './everything.js'
+import { writeMany } from './bulk-write.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
 import { ResourceStore, type CurrentVersion } from './resource-store.js'
 import { searchType } from './search/search-type.js'
+import { searchSystem } from './search/system-search.js'
 import { withTransaction } from './transaction.js'
 import type { HistoryMethod, RequestScope, StoredResource, WriteOptions, WriteResult } from './types.js'
 import { assertValidResource, isResourceType, validateResource } from './validation/index.js'
@@ -27,10 +33,14 @@ export interface RepositoryDeps {
   serverUrl?: string
   /** The search parameters in force; the R4 base ones by default. */
   searchParams?: SearchParamRegistry
+  /** How long another instance's SearchParameter change may go unseen here (ms; tenant-params.ts). */
+  searchParamRefreshMs?: number
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
-  const search: SearchConfig = { registry: deps.searchParams ?? r4SearchParamRegistry(), serverUrl: deps.serverUrl }
+  const base = deps.searchParams ?? r4SearchParamRegistry()
+  const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
+  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl }
   return new PgRepository(deps.db, deps.clock ?? (() => new Date()), search)
 }
 
@@ -41,8 +51,26 @@ class PgRepository implements Repository {
     private readonly db: Kysely<Database>,
     private readonly clock: () => Date,
     private readonly searchConfig: SearchConfig,
+    /** In a transaction: the tenants whose SearchParameters it changed (their registries refresh after commit). */
+    private readonly searchParamWrites?: Set<string>,
   ) {
     this.store = new ResourceStore(db)
+  }
+
+  /** The search config with the tenant's own SearchParameters in force (indexing/tenant-params.ts). */
+  private async searchFor(tenantId: string): Promise<SearchConfig> {
+    const params = this.searchConfig.tenantParams
+    if (!params) return this.searchConfig
+    // A transaction that changed SearchParameters sees its own uncommitted ones; nobody else may.
+    const registry = this.searchParamWrites?.has(tenantId) ? await params.uncachedRegistryFor(this.db, tenantId) : await params.registryFor(this.db, tenantId)
+    return { ...this.searchConfig, registry }
+  }
+
+  /** A SearchParameter was written: this instance drops the tenant's registry (after commit, in a transaction). */
+  private noteWrite(tenantId: string, resourceType: string) {
+    if (resourceType !== 'SearchParameter') return
+    if (this.searchParamWrites) this.searchParamWrites.add(tenantId)
+    else this.searchConfig.tenantParams?.invalidate(tenantId)
   }
 
   async create(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
@@ -53,11 +81,12 @@ class PgRepository implements Repository {
     const stamped = stampMeta(resource, id, 1, lastUpdated)
     assertValidResource(stamped)
     const json = restoreNumberText(JSON.stringify(stamped), numberTextOf(resource))
-    const index = indexRowsFor(this.searchConfig, scope.tenantId, stamped)
+    const index = indexRowsFor(await this.searchFor(scope.tenantId), scope.tenantId, stamped)
     const inserted = await this.store.insertNew({
       tenantId: scope.tenantId, resourceType: stamped.resourceType, id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json, index,
     })
     if (!inserted) throw conflict(`Id ${resource.resourceType}/${id} is taken; a create needs a new id`)
+    this.noteWrite(scope.tenantId, stamped.resourceType)
     return { stored: stored(stamped.resourceType, id, 1, lastUpdated, json), created: true, resource: stamped }
   }
 
@@ -119,8 +148,12 @@ class PgRepository implements Repository {
         { tenantId: scope.tenantId, resourceType, id, versionId, lastUpdated, deleted: true, method: 'DELETE', json: '' },
         current.versionId,
       )
-      if (ok) return { versionId: String(versionId) }
-      if (options.ifMatch !== undefined) throw lostRace(resourceType, id, options.ifMatch)
+      if (ok) {
+        this.noteWrite(scope.tenantId, resourceType)
+        return { versionId: String(versionId) }
+      }
+      // Lost a race: the next round's checkIfMatch answers 412 if the version moved. It may not
+      // have: a $reindex re-inserts the row at the same version (src/resources/reindex.ts).
     }
     throw conflict(`Too many concurrent writes to ${resourceType}/${id}; retry`)
   }
@@ -133,19 +166,39 @@ class PgRepository implements Repository {
 
   search: Repository['search'] = async (scope, query) => {
     assertKnownType(query.resourceType)
-    return searchType(this.db, this.searchConfig, scope, query, this.clock())
+    return searchType(this.db, await this.searchFor(scope.tenantId), scope, query, this.clock())
   }
 
-  searchSystem: Repository['searchSystem'] = async () => {
-    // Placeholder until system-level search lands in src/resources/search.
-    throw invalid('System-level search is not supported yet')
-  }
+  everything: Repository['everything'] = async (scope, query) => readEverything(this.db, (await this.searchFor(scope.tenantId)).registry, scope.tenantId, query)
 
-  transaction: Repository['transaction'] = (_scope, fn) => withTransaction(this.db, (trx) => fn(new PgRepository(trx, this.clock, this.searchConfig)))
+  searchSystem: Repository['searchSystem'] = async (scope, query) => searchSystem(this.db, await this.searchFor(scope.tenantId), scope, query, this.clock())
+
+  transaction: Repository['transaction'] = async (_scope, fn) => {
+    const searchParamWrites = new Set<string>()
+    const result = await withTransaction(this.db, (trx) => fn(new PgRepository(trx, this.clock, this.searchConfig, searchParamWrites)))
+    for (const tenantId of searchParamWrites) this.noteWrite(tenantId, 'SearchParameter')
+    return result
+  }
 
   validate(resource: unknown) {
     return validateResource(resource)
   }
+
+  lockConditional: Repository['lockConditional'] = async (scope, targets) => {
+    if (!this.db.isTransaction) return false
+    await takeAdvisoryLocks(this.db, conditionalLockKeys(scope.tenantId, targets))
+    return true
+  }
+
+  writeMany: Repository['writeMany'] = async (scope, items, options) => {
+    const outcomes = await writeMany({ db: this.db, clock: this.clock, search: await this.searchFor(scope.tenantId) }, scope.tenantId, items, options)
+    if (outcomes.some((o) => 'stored' in o && o.stored.resourceType === 'SearchParameter')) this.noteWrite(scope.tenantId, 'SearchParameter')
+    return outcomes
+  }
+
+  searchParams: Repository['searchParams'] = async (scope) => (await this.searchFor(scope.tenantId)).registry
+
+  reindex: Repository['reindex'] = (scope, request) => reindexResources(this.db, () => this.searchFor(scope.tenantId), scope.tenantId, request)
 
   /**
    * Read the current version, build the next one, write it if nobody else wrote in between;
@@ -160,6 +213,7 @@ class PgRepository implements Repository {
     build: (current: CurrentVersion | undefined) => Resource,
   ): Promise<WriteResult> {
     const ref = `${resourceType}/${id}`
+    const search = await this.searchFor(scope.tenantId)
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.store.readCurrent(scope.tenantId, resourceType, id)
       checkIfMatch(options.ifMatch, current && !current.deleted ? current.versionId : undefined, ref)
@@ -169,11 +223,15 @@ class PgRepository implements Repository {
       const stamped = stampMeta(next, id, versionId, lastUpdated)
       assertValidResource(stamped)
       const json = restoreNumberText(JSON.stringify(stamped), numberTextOf(next))
-      const index = indexRowsFor(this.searchConfig, scope.tenantId, stamped)
+      const index = indexRowsFor(search, scope.tenantId, stamped)
       const write = { tenantId: scope.tenantId, resourceType, id, versionId, lastUpdated, deleted: false, method, json, index }
       const ok = current ? await this.store.replaceIfVersion(write, current.versionId) : await this.store.insertNew(write)
-      if (ok) return { stored: stored(resourceType, id, versionId, lastUpdated, json), created: !current || current.deleted, resource: stamped }
-      if (options.ifMatch !== undefined) throw lostRace(resourceType, id, options.ifMatch)
+      if (ok) {
+        this.noteWrite(scope.tenantId, resourceType)
+        return { stored: stored(resourceType, id, versionId, lastUpdated, json), created: !current || current.deleted, resource: stamped }
+      }
+      // Lost a race: the next round's checkIfMatch answers 412 if the version moved. It may not
+      // have: a $reindex re-inserts the row at the same version (src/resources/reindex.ts).
     }
     throw conflict(`Too many concurrent writes to ${ref}; retry`)
   }
@@ -181,13 +239,6 @@ class PgRepository implements Repository {
 
 function stored(resourceType: string, id: string, versionId: number, lastUpdated: Date, json: string): StoredResource {
   return { resourceType, id, versionId: String(versionId), lastUpdated: lastUpdated.toISOString(), deleted: false, json }
-}
-
-function lostRace(resourceType: string, id: string, ifMatch: string): FhirError {
-  return preconditionFailed(
-    `Version conflict on ${resourceType}/${id}: version ${ifMatch} was replaced by a concurrent write; read it again and retry`,
-    'MSG_VERSION_AWARE_CONFLICT',
-  )
 }
 
 export function assertKnownType(resourceType: unknown): asserts resourceType is string {

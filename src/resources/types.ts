@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
+import type { FhirIssue } from '../errors.js'
 import type { AccessPolicy } from './access-policy.js'
 import type { SearchRequest } from './search/types.js'
 
@@ -86,6 +87,8 @@ export interface SearchPage {
   readonly entries: readonly StoredResource[]
   /** Resources added by `_include` / `_revinclude` (Bundle entries with search.mode `include`). */
   readonly included?: readonly StoredResource[]
+  /** Warnings about the page (an include bound reached), sent as an OperationOutcome entry with search.mode `outcome`. */
+  readonly issues?: readonly FhirIssue[]
   /** Per `_total`: exact by default, the planner's estimate, or absent for `_total=none`. */
   readonly total?: number
   /** Opaque `_cursor` values for the next and previous pages, when there are such pages. */

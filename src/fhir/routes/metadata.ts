@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { SearchParamRegistry } from '../../resources/index.js'
 import { buildCapabilityStatement } from '../capability.js'
 import { sendJson } from '../content-type.js'
 import { fhirContext } from '../context.js'
@@ -7,15 +8,23 @@ import type { FhirPluginOptions } from '../options.js'
 
 /** capabilities (https://hl7.org/fhir/R4/http.html#capabilities) and SMART discovery; no token needed. */
 export function registerMetadataRoutes(app: FastifyInstance, options: FhirPluginOptions) {
-  const cache = new Map<string, string>()
+  // Per tenant base, rebuilt when the tenant's search parameters change (its own SearchParameters).
+  const cache = new Map<string, { searchParams: SearchParamRegistry; json: string }>()
   app.get('/metadata', async (request, reply) => {
-    const { baseUrl } = fhirContext(request)
-    let json = cache.get(baseUrl)
+    const { baseUrl, scope } = fhirContext(request)
+    const searchParams = await options.repo.searchParams(scope)
+    let json = cache.get(baseUrl)?.searchParams === searchParams ? cache.get(baseUrl)?.json : undefined
     if (!json) {
       json = JSON.stringify(
-        buildCapabilityStatement({ baseUrl, tokenUrl: `${options.serverUrl}/oauth2/token`, software: { name: 'Segimed FHIR', version: '0.1.0' }, oauthUris: oauthUris(options, baseUrl) }),
+        buildCapabilityStatement({
+          baseUrl,
+          tokenUrl: `${options.serverUrl}/oauth2/token`,
+          software: { name: 'Segimed FHIR', version: '0.1.0' },
+          oauthUris: oauthUris(options, baseUrl),
+          searchParams,
+        }),
       )
-      cache.set(baseUrl, json)
+      cache.set(baseUrl, { searchParams, json })
     }
     return sendJson(request, reply, json)
   })

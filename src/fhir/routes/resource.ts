@@ -1,24 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Parameters, Resource } from '@medplum/fhirtypes'
 import { assertAllowed } from '../../auth/index.js'
-import { FhirError, invalid, methodNotAllowed, notFound } from '../../errors.js'
-import { findOperation, type OperationLevel } from '../../operations/index.js'
-import type { StoredResource } from '../../resources/index.js'
-import { sendJson } from '../content-type.js'
+import { invalid, methodNotAllowed, notFound } from '../../errors.js'
+import type { OperationLevel } from '../../operations/index.js'
 import { authOf, fhirContext } from '../context.js'
-import { isNotModified, parseIfMatch, sendResource, sendWriteResult, setVersionHeaders } from '../headers.js'
+import { isNotModified, parseIfMatch, sendResource, setVersionHeaders } from '../headers.js'
 import type { FhirPluginOptions } from '../options.js'
 import { knownType } from '../resource-type.js'
+import { createIfNoneExist, deleteByCriteria, ifNoneExistOf, patchByCriteria, updateByCriteria, urlCriteria } from './conditional.js'
+import { callOperation } from './operation-call.js'
 import { searchType } from './search.js'
+import { bodyResource, headerValue as header, patchDocument, sendWritten as written } from './write-request.js'
 
 type Params = { tenant: string; type: string; id: string; op: string }
 
 /**
  * Type and instance interactions (https://hl7.org/fhir/R4/http.html): create, read, update,
- * patch, delete, type search and operations. Each path answers every method; a method that
- * is not offered gets 405, not 404.
+ * patch, delete, their conditional forms (conditional.ts), type search and operations. Each path
+ * answers every method; a method that is not offered gets 405, not 404.
  */
-export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPluginOptions) {
+export function registerResourceRoutes(app: FastifyInstance, options: FhirPluginOptions) {
+  const { repo } = options
   // HEAD answers like GET (Node drops the body of a HEAD response).
   const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
@@ -33,8 +34,19 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
           return searchType(repo, request, reply, type, request.query as Record<string, unknown>)
         case 'POST':
           return create(request, reply, type)
-        default:
-          throw methodNotAllowed(`${request.method} on [base]/${type} (conditional ${request.method === 'DELETE' ? 'delete' : 'update'}) is not supported yet`, ['GET', 'POST'])
+        default: {
+          // PUT/PATCH/DELETE [base]/[type]?criteria are the conditional forms; an empty `?` is a 400 there.
+          const criteria = urlCriteria(request)
+          if (criteria === undefined || !['PUT', 'PATCH', 'DELETE'].includes(request.method)) {
+            throw methodNotAllowed(
+              `${request.method} on [base]/${type} needs an id ([base]/${type}/[id]) or search criteria (conditional: ${request.method} [base]/${type}?identifier=...)`,
+              ['GET', 'POST'],
+            )
+          }
+          if (request.method === 'PUT') return updateByCriteria(repo, request, reply, type, criteria)
+          if (request.method === 'PATCH') return patchByCriteria(repo, request, reply, type, criteria)
+          return deleteByCriteria(repo, request, reply, type, criteria)
+        }
       }
     },
   })
@@ -89,17 +101,7 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
         }
         case 'PATCH': {
           assertAllowed(auth, type, 'update')
-          const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim()
-          const body = request.body
-          const patch =
-            contentType === 'application/json-patch+json'
-              ? ({ kind: 'json-patch', operations: body } as const)
-              : isParameters(body)
-                ? ({ kind: 'fhirpath-patch', parameters: body } as const)
-                : undefined
-          if (!patch) {
-            throw invalid('A patch body must be a JSON Patch (Content-Type application/json-patch+json) or a FHIRPath Patch Parameters resource')
-          }
+          const patch = patchDocument(request)
           const result = await repo.patch(scope, type, id, patch, { ifMatch: parseIfMatch(header(request, 'if-match')) })
           return written(request, reply, result.stored, 200, 'patched')
         }
@@ -127,6 +129,8 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
   })
 
   async function create(request: FastifyRequest, reply: FastifyReply, type: string) {
+    const ifNoneExist = ifNoneExistOf(request)
+    if (ifNoneExist !== undefined) return createIfNoneExist(repo, request, reply, type, ifNoneExist)
     assertAllowed(authOf(request), type, 'create')
     const resource = bodyResource(request, type)
     const { scope } = fhirContext(request)
@@ -134,56 +138,8 @@ export function registerResourceRoutes(app: FastifyInstance, { repo }: FhirPlugi
     return written(request, reply, result.stored, 201, 'created')
   }
 
-  function written(request: FastifyRequest, reply: FastifyReply, stored: StoredResource, status: number, verb: string) {
-    const { baseUrl } = fhirContext(request)
-    const ref = `${stored.resourceType}/${stored.id}`
-    return sendWriteResult(request, reply, stored, {
-      status,
-      location: `${baseUrl}/${ref}/_history/${stored.versionId}`,
-      message: `Resource ${ref} ${verb}: version ${stored.versionId}`,
-    })
+  // Every operation, at every level, goes through one dispatcher (async jobs, caller, headers).
+  function operation(request: FastifyRequest, reply: FastifyReply, level: OperationLevel, type: string, id: string | undefined, code: string) {
+    return callOperation(request, reply, options, { level, type, id, code })
   }
-
-  async function operation(request: FastifyRequest, reply: FastifyReply, level: OperationLevel, type: string, id: string | undefined, code: string) {
-    const descriptor = findOperation(code, level, type)
-    if (!descriptor) throw notFound(`Operation $${code} is not supported at ${level} level on ${type}`, 'MSG_OP_NOT_ALLOWED')
-    if (request.method !== 'POST' && !(request.method === 'GET' && !descriptor.affectsState)) {
-      throw methodNotAllowed(`$${code} accepts ${descriptor.affectsState ? 'POST' : 'GET and POST'}, not ${request.method}`, descriptor.affectsState ? ['POST'] : ['GET', 'POST'])
-    }
-    assertAllowed(authOf(request), type, 'operation')
-    const result = await descriptor.run({
-      repo,
-      scope: fhirContext(request).scope,
-      level,
-      resourceType: type,
-      id,
-      body: request.method === 'POST' ? request.body : undefined,
-      query: request.query as Record<string, string>,
-    })
-    return sendJson(request, reply, JSON.stringify(result.resource), result.status)
-  }
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name]
-  return Array.isArray(v) ? v[0] : v
-}
-
-function isParameters(body: unknown): body is Parameters {
-  return typeof body === 'object' && body !== null && (body as { resourceType?: unknown }).resourceType === 'Parameters'
-}
-
-/** The request body as a resource of the URL's type, or a 400 saying what is wrong. */
-function bodyResource(request: FastifyRequest, type: string): Resource {
-  const body = request.body
-  if (body === undefined || body === null) throw invalid(`The request needs a ${type} resource as its JSON body`, { code: 'required' })
-  if (typeof body !== 'object' || Array.isArray(body)) throw invalid(`The request body must be a JSON object (a ${type} resource)`, { code: 'structure' })
-  const resourceType = (body as { resourceType?: unknown }).resourceType
-  if (resourceType !== type) {
-    throw new FhirError('invalid', `Body resourceType '${String(resourceType)}' does not match the URL type '${type}'`, {
-      expression: ['resourceType'],
-      messageId: 'MSG_RESOURCE_TYPE_MISMATCH',
-    })
-  }
-  return body as Resource
 }

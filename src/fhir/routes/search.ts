@@ -1,12 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Resource } from '@medplum/fhirtypes'
-import { assertAllowed } from '../../auth/index.js'
-import { invalid } from '../../errors.js'
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes'
+import { assertAllowed, type AuthContext } from '../../auth/index.js'
+import { invalid, isFhirError } from '../../errors.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Repository, type SearchPage } from '../../resources/index.js'
 import { searchBundle, type BundleLink } from '../bundle.js'
 import { sendJson } from '../content-type.js'
 import { authOf, fhirContext } from '../context.js'
 import { isStrictHandling } from '../headers.js'
+import { toIssue } from '../outcome.js'
 import { applyElementFilter, parseElementFilter } from '../summary.js'
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE }
@@ -20,18 +21,47 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE }
  */
 export async function searchType(repo: Repository, request: FastifyRequest, reply: FastifyReply, type: string, query: Record<string, unknown>) {
   assertAllowed(authOf(request), type, 'search')
-  const { scope, baseUrl } = fhirContext(request)
+  const { scope } = fhirContext(request)
   const page = await repo.search(scope, { resourceType: type, params: toPairs(query), strict: isStrictHandling(request) })
-  const filter = parseElementFilter(query)
-  const entryJson = filter && filter.summary !== 'count' ? (json: string) => JSON.stringify(applyElementFilter(JSON.parse(json) as Resource, filter)) : undefined
-  return sendJson(request, reply, searchBundle(baseUrl, page.entries, page.total, searchLinks(baseUrl, type, page, query._cursor), { entryJson }))
+  return sendSearchPage(request, reply, page, type, query)
 }
 
-function searchLinks(baseUrl: string, type: string, page: SearchPage, cursor: unknown): BundleLink[] {
+/**
+ * The searchset reply of a page. `path` is what the links put after the base, so paging keeps the
+ * form the client used: `Patient`, `Patient/1/Observation` (compartment), '' (system level).
+ * Included resources of a type the token's scopes do not let it read or search are left out (their
+ * content is already held to the token's patient compartment by the guarded repository).
+ */
+export function sendSearchPage(request: FastifyRequest, reply: FastifyReply, page: SearchPage, path: string, query: Record<string, unknown>) {
+  const { baseUrl } = fhirContext(request)
+  const auth = authOf(request)
+  const filter = parseElementFilter(query)
+  const entryJson = filter && filter.summary !== 'count' ? (json: string) => JSON.stringify(applyElementFilter(JSON.parse(json) as Resource, filter)) : undefined
+  const included = page.included?.filter((e) => mayReadType(auth, e.resourceType))
+  const outcome: OperationOutcome | undefined = page.issues?.length
+    ? { resourceType: 'OperationOutcome', issue: page.issues.map((i) => toIssue(i, 'informational')) }
+    : undefined
+  const links = searchLinks(baseUrl, path, page, query._cursor)
+  return sendJson(request, reply, searchBundle(baseUrl, page.entries, page.total, links, { entryJson, included, outcome }))
+}
+
+function mayReadType(auth: AuthContext, type: string): boolean {
+  for (const interaction of ['search', 'read'] as const) {
+    try {
+      assertAllowed(auth, type, interaction)
+      return true
+    } catch (e) {
+      if (!isFhirError(e)) throw e
+    }
+  }
+  return false
+}
+
+function searchLinks(baseUrl: string, path: string, page: SearchPage, cursor: unknown): BundleLink[] {
   const url = (extra?: string) => {
     const params = new URLSearchParams(page.request.used.map(([k, v]) => [k, v]))
     if (extra) params.append('_cursor', extra)
-    return `${baseUrl}/${type}?${params.toString()}`
+    return `${baseUrl}${path ? `/${path}` : ''}?${params.toString()}`
   }
   const links: BundleLink[] = [
     { relation: 'self', url: url(typeof cursor === 'string' ? cursor : undefined) },
@@ -42,8 +72,19 @@ function searchLinks(baseUrl: string, type: string, page: SearchPage, cursor: un
   return links
 }
 
+/** The parameters of `POST …/_search`: the URL's query and the form body together (a repeat is AND). */
+export function formQuery(request: FastifyRequest): Record<string, string | string[]> {
+  const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams()
+  const query: Record<string, string | string[]> = { ...(request.query as Record<string, string | string[]>) }
+  for (const [k, v] of form) {
+    const prev = query[k]
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
+  }
+  return query
+}
+
 /** Fastify's query object (repeats as arrays) → ordered [name, value] pairs. */
-function toPairs(query: Record<string, unknown>): [string, string][] {
+export function toPairs(query: Record<string, unknown>): [string, string][] {
   const pairs: [string, string][] = []
   for (const [name, raw] of Object.entries(query)) {
     for (const value of Array.isArray(raw) ? raw : [raw]) pairs.push([name, String(value)])

@@ -1,6 +1,7 @@
 import type { TypedValue } from '@medplum/core'
 import type { Resource } from '@medplum/fhirtypes'
 import { indexDateValue } from './date.js'
+import { indexFullText } from './full-text.js'
 import { typedResource } from './expression.js'
 import type { IndexContext } from './index-context.js'
 import { indexNumberValue } from './number.js'
@@ -47,6 +48,8 @@ export function extractIndexRows(params: TypeSearchParams, resource: Resource, c
     if (!indexer) continue
     for (const value of values) indexer(rows, def.code, 0, value, ctx, { sortable: true })
   }
+  // `_text` / `_content` have no expression: their words come from the narrative and every string.
+  indexFullText(rows, resource)
   return rows
 }
 

@@ -36,16 +36,21 @@ export interface TypeSearchParams {
 }
 
 /**
- * The SearchParameters in force, per resource type. Built from definitions (the R4 base ones today;
- * a tenant's own SearchParameter resources later make a derived registry with `extend`), each
- * expression parsed ONCE, lazily per resource type on first use.
+ * The SearchParameters in force, per resource type. Built from definitions (the R4 base ones), each
+ * expression parsed ONCE, lazily per resource type on first use. A tenant's own SearchParameter
+ * resources make a derived registry with `extend`: it compiles only its own definitions and takes
+ * everything else from its parent, so a tenant with one custom parameter on Patient re-parses
+ * nothing of Observation (tenant-params.ts keeps one per tenant).
  */
 export class SearchParamRegistry {
   private readonly byBase = new Map<string, SearchParameter[]>()
   private readonly byUrl = new Map<string, SearchParameter>()
   private readonly compiled = new Map<string, TypeSearchParams>()
 
-  constructor(private readonly definitions: readonly SearchParameter[]) {
+  constructor(
+    private readonly definitions: readonly SearchParameter[],
+    private readonly parent?: SearchParamRegistry,
+  ) {
     for (const sp of definitions) {
       if (sp.url) this.byUrl.set(sp.url, sp)
       for (const base of sp.base ?? []) {
@@ -58,7 +63,35 @@ export class SearchParamRegistry {
 
   /** A registry with more definitions; a later definition with the same code on a type wins. */
   extend(more: readonly SearchParameter[]): SearchParamRegistry {
-    return new SearchParamRegistry([...this.definitions, ...more])
+    return new SearchParamRegistry(more, this)
+  }
+
+  /** The definitions this registry adds to its parent (a tenant's own SearchParameters). */
+  get ownDefinitions(): readonly SearchParameter[] {
+    return this.definitions
+  }
+
+  /** The registry at the bottom of the chain (the R4 base definitions). */
+  get root(): SearchParamRegistry {
+    return this.parent?.root ?? this
+  }
+
+  /** A definition by canonical URL, here or in the parent. */
+  definitionByUrl(url: string): SearchParameter | undefined {
+    return this.byUrl.get(url) ?? this.parent?.definitionByUrl(url)
+  }
+
+  /**
+   * The uncompiled definitions with `code` that apply to `resourceType` (its own base, Resource and
+   * DomainResource), or to any type when `resourceType` is 'Resource'/'DomainResource'. Cheap: no
+   * expression is compiled (used to check a new SearchParameter for collisions).
+   */
+  definitionsWithCode(resourceType: string, code: string): SearchParameter[] {
+    const generic = resourceType === 'Resource' || resourceType === 'DomainResource'
+    const own = generic
+      ? this.definitions.filter((sp) => sp.code === code)
+      : basesOf(resourceType).flatMap((b) => (this.byBase.get(b) ?? []).filter((sp) => sp.code === code))
+    return [...(this.parent?.definitionsWithCode(resourceType, code) ?? []), ...own]
   }
 
   forType(resourceType: string): TypeSearchParams {
@@ -71,9 +104,10 @@ export class SearchParamRegistry {
   }
 
   private compile(resourceType: string): TypeSearchParams {
-    const bases = ['Resource', ...(NOT_DOMAIN_RESOURCES.has(resourceType) ? [] : ['DomainResource']), resourceType]
-    const byCode = new Map<string, SearchParamDef>()
-    for (const sp of bases.flatMap((b) => this.byBase.get(b) ?? [])) {
+    const own = basesOf(resourceType).flatMap((b) => this.byBase.get(b) ?? [])
+    if (this.parent && !own.length) return this.parent.forType(resourceType)
+    const byCode = new Map<string, SearchParamDef>(this.parent?.forType(resourceType).byCode)
+    for (const sp of own) {
       const def = this.compileOne(sp, resourceType)
       if (def) byCode.set(def.code, def)
     }
@@ -95,12 +129,17 @@ export class SearchParamRegistry {
     if (type !== 'composite') return { ...base, evaluate: compiled.evaluate }
     const components: CompositeComponent[] = []
     for (const c of sp.component ?? []) {
-      const componentType = this.byUrl.get(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
-      if (!componentType || !c.expression || componentType === ('composite' as string)) return undefined
+      const componentType = this.definitionByUrl(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
+      if (!componentType || !c.expression || componentType === ('composite' as string) || componentType === ('special' as string)) return undefined
       components.push({ type: componentType, evaluate: componentEvaluator(c.expression) })
     }
     return components.length ? { ...base, evaluate: compiled.evaluate, components } : undefined
   }
+}
+
+/** The SearchParameter bases whose parameters apply to a resource type. */
+function basesOf(resourceType: string): string[] {
+  return ['Resource', ...(NOT_DOMAIN_RESOURCES.has(resourceType) ? [] : ['DomainResource']), resourceType]
 }
 
 /**

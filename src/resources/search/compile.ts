@@ -1,24 +1,16 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { CompositeComponent } from '../indexing/registry.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
-import { PARAM_TYPES, type IndexTable } from './params/index.js'
-import { lastUpdatedCondition } from './params/date.js'
 import type { PlannedSort, SearchPlan } from './plan.js'
-import type { PageCursor, ParamValue, SearchClause } from './types.js'
+import type { PageCursor } from './types.js'
+import { scopeConditions } from './where.js'
 
 /**
- * The only place that builds search SQL. Every filter is an EXISTS (or NOT EXISTS, for `:not` and
- * `:missing=true`) on one index table, keyed by the tenant and type constants so each probe is an
- * index lookup; the planner turns them into semi-joins and picks the most selective index to drive.
+ * Builds the page, count and estimate queries of a type search; the filter conditions come from
+ * where.ts (leaf parameters) and link-filters.ts (chains, _has, _text, _list, compartments), the
+ * system-level variants from system-compile.ts. The WHERE clause of a type search.
  */
 export function compileFilters(plan: SearchPlan): RawBuilder<unknown> {
-  const conditions = [
-    sql`r.tenant_id = ${plan.tenantId}`,
-    sql`r.resource_type = ${plan.resourceType}`,
-    sql`r.deleted = false`,
-    ...plan.filters.map((clause, i) => clauseCondition(plan, clause, `x${i}`)),
-  ]
-  return sql.join(conditions, sql` AND `)
+  return scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, plan.filters)
 }
 
 /** `SELECT count(*)` of every match (`_total=accurate`). */
@@ -32,6 +24,7 @@ export function compileEstimateQuery(plan: SearchPlan): RawBuilder<{ 'QUERY PLAN
 }
 
 export interface PageRow {
+  resource_type: string
   id: string
   version_id: number
   last_updated: Date
@@ -66,7 +59,7 @@ export function compilePageQuery(
   }
   if (page.cursor && page.cursor.phase === page.phase) where.push(keysetCondition(keys, [...page.cursor.keys, page.cursor.id], direction))
   const selected = keys.slice(0, -1).map((k, i) => sql`${k.expression}::text AS ${sql.raw(`k${i}`)}`)
-  return sql<PageRow>`SELECT r.id, r.version_id, r.last_updated, r.content${selected.length ? sql`, ${sql.join(selected)}` : sql``}
+  return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content${selected.length ? sql`, ${sql.join(selected)}` : sql``}
     FROM resource r ${sql.join(joins, sql` `)}
     WHERE ${sql.join(where, sql` AND `)}
     ORDER BY ${orderBy(keys, direction)}
@@ -96,67 +89,4 @@ function orderKey(s: PlannedSort, i: number): OrderKey {
       : { expression: sql.raw('r.last_updated'), descending: s.descending, nullable: false, cast: '::timestamptz' }
   }
   return { expression: sql.raw(`s${i}.${s.descending ? 'hi' : 'lo'}`), descending: s.descending, nullable: i > 0 }
-}
-
-function clauseCondition(plan: SearchPlan, clause: SearchClause, x: string): RawBuilder<unknown> {
-  const { def } = clause
-  const negate = clause.modifier === 'not'
-  if (def.column === 'id') {
-    const ids = clause.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : ''))
-    return sql`r.id ${sql.raw(negate ? '<> ALL' : '= ANY')}(${ids}::text[])`
-  }
-  if (def.column === 'lastUpdated') {
-    const any = sql.join(clause.values.map((v) => (v.kind === 'date' ? lastUpdatedCondition(v, 'r.last_updated') : sql`FALSE`)), sql` OR `)
-    return negate ? sql`NOT (${any})` : sql`(${any})`
-  }
-  const exists = def.components ? compositeExists(plan, clause, def.components, x) : simpleExists(plan, clause, x)
-  const isNegative = clause.missing === true || negate
-  return isNegative ? sql`NOT ${exists}` : exists
-}
-
-function rowsOf(plan: SearchPlan, table: IndexTable, x: string, param: string) {
-  return sql`FROM ${sql.table(table)} ${sql.raw(x)} WHERE ${sql.raw(x)}.tenant_id = ${plan.tenantId} AND ${sql.raw(x)}.resource_type = ${plan.resourceType} AND ${sql.raw(x)}.param = ${param} AND ${sql.raw(x)}.id = r.id`
-}
-
-function simpleExists(plan: SearchPlan, clause: SearchClause, x: string): RawBuilder<unknown> {
-  const isIdentifier = clause.def.type === 'reference' && clause.modifier === 'identifier'
-  const handler = PARAM_TYPES[isIdentifier ? 'token' : clause.def.type]!
-  const param = isIdentifier ? `${clause.def.code}:identifier` : clause.def.code
-  const from = rowsOf(plan, handler.table, x, param)
-  if (clause.missing !== undefined) {
-    // A reference given only by identifier has a token row (`<code>:identifier`) and no reference row.
-    if (clause.def.type !== 'reference') return sql`EXISTS (SELECT 1 ${from})`
-    return sql`(EXISTS (SELECT 1 ${from}) OR EXISTS (SELECT 1 ${rowsOf(plan, 'search_token', `${x}i`, `${clause.def.code}:identifier`)}))`
-  }
-  const modifier = clause.modifier === 'not' ? undefined : clause.modifier
-  const any = sql.join(
-    clause.values.map((v) => (v.kind === 'reference-identifier' ? handler.where(x, v.identifier, undefined) : handler.where(x, v, modifier))),
-    sql` OR `,
-  )
-  return sql`EXISTS (SELECT 1 ${from} AND (${any}))`
-}
-
-/**
- * A composite matches when one element has every part: the component rows are joined on `ord`
- * (the element's ordinal), so `code-value-quantity=loinc|8480-6$gt140` never pairs the systolic
- * code with the diastolic value.
- */
-function compositeExists(plan: SearchPlan, clause: SearchClause, components: readonly CompositeComponent[], x: string): RawBuilder<unknown> {
-  const code = clause.def.code
-  const alias = (i: number) => `${x}c${i}`
-  const handlers = components.map((c) => PARAM_TYPES[c.type]!)
-  if (clause.missing !== undefined) return sql`EXISTS (SELECT 1 ${rowsOf(plan, handlers[0]!.table, alias(0), `${code}#0`)})`
-  const joins = handlers.slice(1).map(
-    (h, j) =>
-      sql`JOIN ${sql.table(h.table)} ${sql.raw(alias(j + 1))} ON ${sql.raw(alias(j + 1))}.tenant_id = ${sql.raw(alias(0))}.tenant_id AND ${sql.raw(alias(j + 1))}.resource_type = ${sql.raw(alias(0))}.resource_type AND ${sql.raw(alias(j + 1))}.id = ${sql.raw(alias(0))}.id AND ${sql.raw(alias(j + 1))}.param = ${`${code}#${j + 1}`} AND ${sql.raw(alias(j + 1))}.ord = ${sql.raw(alias(0))}.ord`,
-  )
-  const any = sql.join(
-    clause.values.map((v) => {
-      const parts = (v as Extract<ParamValue, { kind: 'composite' }>).parts
-      return sql`(${sql.join(parts.map((part, i) => handlers[i]!.where(alias(i), part, undefined)), sql` AND `)})`
-    }),
-    sql` OR `,
-  )
-  return sql`EXISTS (SELECT 1 FROM ${sql.table(handlers[0]!.table)} ${sql.raw(alias(0))} ${sql.join(joins, sql` `)}
-    WHERE ${sql.raw(alias(0))}.tenant_id = ${plan.tenantId} AND ${sql.raw(alias(0))}.resource_type = ${plan.resourceType} AND ${sql.raw(alias(0))}.param = ${`${code}#0`} AND ${sql.raw(alias(0))}.id = r.id AND (${any}))`
 }

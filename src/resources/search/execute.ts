@@ -4,6 +4,7 @@ import { toStored } from '../resource-store.js'
 import type { StoredResource } from '../types.js'
 import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, type PageRow } from './compile.js'
 import type { SearchPlan } from './plan.js'
+import { compileSystemCountQuery, compileSystemEstimateQuery, compileSystemPageQuery, systemOrderKeys } from './system-compile.js'
 import type { PageCursor, SearchRequest } from './types.js'
 
 export interface SearchOutcome {
@@ -32,7 +33,8 @@ async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCurs
   const rows: { row: PageRow; phase: number }[] = []
   for (const phase of phases) {
     const limit = plan.count + 1 - rows.length
-    const query = compilePageQuery(plan, { phase, direction, cursor: phase === start ? cursor : undefined, limit })
+    const at = { phase, direction, cursor: phase === start ? cursor : undefined, limit }
+    const query = plan.system ? compileSystemPageQuery(plan, at) : compilePageQuery(plan, at)
     const result = await query.execute(db)
     for (const row of result.rows) rows.push({ row, phase })
     if (rows.length > plan.count) break
@@ -45,12 +47,12 @@ async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCurs
   const at = (entry: { row: PageRow; phase: number }, d: 'after' | 'before'): PageCursor => ({
     direction: d,
     phase: entry.phase,
-    keys: orderKeys(plan, entry.phase).slice(0, -1).map((_, i) => entry.row[`k${i}`] ?? null),
+    keys: (plan.system ? systemOrderKeys(plan) : orderKeys(plan, entry.phase)).slice(0, -1).map((_, i) => entry.row[`k${i}`] ?? null),
     id: entry.row.id,
   })
   const next = last && (direction === 'before' || hasMore) ? at(last, 'after') : undefined
   const previous = first && (direction === 'after' ? cursor !== undefined : hasMore) ? at(first, 'before') : undefined
-  const entries = page.map(({ row }) => toStored(plan.resourceType, row.id, { ...row, deleted: false }))
+  const entries = page.map(({ row }) => toStored(row.resource_type, row.id, { ...row, deleted: false }))
   return { entries, next, previous }
 }
 
@@ -61,12 +63,12 @@ function range(from: number, to: number): number[] {
 }
 
 async function countAll(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
-  const { rows } = await compileCountQuery(plan).execute(db)
+  const { rows } = await (plan.system ? compileSystemCountQuery(plan) : compileCountQuery(plan)).execute(db)
   return Number(rows[0]?.n ?? 0)
 }
 
 async function estimate(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
-  const { rows } = await compileEstimateQuery(plan).execute(db)
+  const { rows } = await (plan.system ? compileSystemEstimateQuery(plan) : compileEstimateQuery(plan)).execute(db)
   const explained = rows[0]?.['QUERY PLAN']
   const json = typeof explained === 'string' ? (JSON.parse(explained) as unknown) : explained
   const planRows = (json as { Plan?: { 'Plan Rows'?: number } }[] | undefined)?.[0]?.Plan?.['Plan Rows']

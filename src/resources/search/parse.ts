@@ -1,10 +1,8 @@
 import { invalid } from '../../errors.js'
-import type { SearchParamDef, TypeSearchParams } from '../indexing/registry.js'
-import { splitUnescaped } from './escapes.js'
+import { r4SearchParamRegistry, type SearchParamRegistry, type TypeSearchParams } from '../indexing/registry.js'
 import { decodeCursor } from './paging.js'
-import { PARAM_TYPES, type ValueContext } from './params/index.js'
-import { isTypeModifier } from './params/reference.js'
-import type { ParamValue, SearchClause, SearchRequest, SortSpec, TotalMode } from './types.js'
+import { parseFilter } from './parse-links.js'
+import type { SearchFilter, SearchRequest, SortSpec, TotalMode } from './types.js'
 
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 1000
@@ -23,6 +21,13 @@ export interface ParseOptions {
   readonly strict?: boolean
   readonly localBase?: string
   readonly now: Date
+  /** The parameters of the other types chains and `_has` reach; the R4 base ones by default. */
+  readonly registry?: SearchParamRegistry
+}
+
+/** Result, transport and include parameters: not filters (system search checks the others per type). */
+export function isControlParam(name: string): boolean {
+  return RESULT_PARAMS.has(name) || TRANSPORT_PARAMS.has(name) || INCLUDE_PARAMS.has(name)
 }
 
 /**
@@ -31,7 +36,8 @@ export interface ParseOptions {
  * naming the parameter; an unknown parameter is ignored unless `strict`.
  */
 export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (readonly [string, string])[], options: ParseOptions): SearchRequest {
-  const clauses: SearchClause[] = []
+  const clauses: SearchFilter[] = []
+  const linkOptions = { registry: options.registry ?? r4SearchParamRegistry(), localBase: options.localBase, now: options.now }
   const used: [string, string][] = []
   const ignored: string[] = []
   const includes: [string, string][] = []
@@ -50,7 +56,7 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
       result.set(name, raw)
       continue
     }
-    const clause = parseClause(params, name, raw, options)
+    const clause = parseFilter(linkOptions, params, name, raw)
     if (clause === 'unknown') {
       if (options.strict) throw invalid(`Unknown or unsupported search parameter '${name}' for ${params.resourceType}`, { expression: [name], messageId: 'MSG_PARAM_UNKNOWN' })
       ignored.push(name)
@@ -87,60 +93,6 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
     includes,
     ignored,
   }
-}
-
-function parseClause(params: TypeSearchParams, name: string, raw: string, options: ParseOptions): SearchClause | 'unknown' | 'empty' {
-  const colon = name.indexOf(':')
-  const code = colon < 0 ? name : name.slice(0, colon)
-  const modifier = colon < 0 ? undefined : name.slice(colon + 1)
-  const def = params.byCode.get(code)
-  // Chains (`subject.name`), `_has`, `_text`, `_content`, `_list`, `_include`... are not handled here yet.
-  if (!def || (!def.evaluate && !def.column)) return 'unknown'
-  if (raw === '') return 'empty'
-  if (modifier === 'missing') {
-    if (raw !== 'true' && raw !== 'false') throw invalid(`Parameter ${name}: :missing takes true or false (got '${raw.slice(0, 40)}')`, { expression: [name] })
-    if (def.column) throw invalid(`Parameter ${name}: every resource has ${code}; :missing does not apply`, { expression: [name] })
-    return { name, def, modifier, missing: raw === 'true', values: [] }
-  }
-  checkModifier(def, name, modifier)
-  const ctx: ValueContext = { name, modifier: modifier === 'not' ? undefined : modifier, localBase: options.localBase, now: options.now }
-  const values = splitUnescaped(raw, ',')
-    .filter((v) => v !== '')
-    .map((v) => parseValue(def, v, ctx))
-  if (!values.length) return 'empty'
-  return { name, def, modifier, values }
-}
-
-function checkModifier(def: SearchParamDef, name: string, modifier: string | undefined) {
-  if (modifier === undefined || modifier === 'not') {
-    if (modifier === 'not' && def.type === 'composite') throw unsupportedModifier(name, modifier)
-    return
-  }
-  const handler = PARAM_TYPES[def.type]
-  const allowed = handler?.modifiers.includes(modifier) || (def.type === 'reference' && isTypeModifier(modifier) && (!def.targets?.length || def.targets.includes(modifier as never)))
-  if (!allowed || def.column) throw unsupportedModifier(name, modifier)
-}
-
-function unsupportedModifier(name: string, modifier: string) {
-  return invalid(`Parameter ${name}: the modifier :${modifier} is not supported for this parameter`, { expression: [name], messageId: 'MSG_PARAM_MODIFIER_INVALID' })
-}
-
-function parseValue(def: SearchParamDef, raw: string, ctx: ValueContext): ParamValue {
-  if (def.column === 'id') return { kind: 'token', code: raw }
-  if (def.type === 'composite') {
-    const components = def.components ?? []
-    const parts = splitUnescaped(raw, '$')
-    if (parts.length !== components.length) {
-      throw invalid(`Parameter ${ctx.name}: '${raw.slice(0, 100)}' needs ${components.length} parts separated by '$'`, { expression: [ctx.name] })
-    }
-    return {
-      kind: 'composite',
-      parts: parts.map((part, i) => PARAM_TYPES[components[i]!.type]!.parse(part, { ...ctx, modifier: undefined })),
-    }
-  }
-  const handler = PARAM_TYPES[def.type]
-  if (!handler) throw invalid(`Parameter ${ctx.name}: type ${def.type} is not searchable`, { expression: [ctx.name] })
-  return handler.parse(raw, ctx)
 }
 
 function parseCount(raw: string | undefined): number {

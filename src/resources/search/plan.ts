@@ -1,4 +1,4 @@
-import type { SearchClause, SearchRequest, SortSpec } from './types.js'
+import type { SearchFilter, SearchRequest, SortSpec } from './types.js'
 
 /** A sort key resolved to where its values live. */
 export type PlannedSort =
@@ -13,20 +13,32 @@ export type PlannedSort =
  */
 export interface SearchPlan {
   readonly tenantId: string
+  /** '' for a system-level search. */
   readonly resourceType: string
-  readonly filters: readonly SearchClause[]
+  readonly filters: readonly SearchFilter[]
+  /**
+   * A system-level search: with `_type`, one branch per type (each with the filters parsed for that
+   * type, compiled with the type as a constant, merged by a UNION ALL); without, `filters` applied
+   * to every type in one query.
+   */
+  readonly system?: { readonly branches?: readonly SearchBranch[] }
   readonly sort: readonly PlannedSort[]
   readonly phases: 1 | 2
   readonly count: number
 }
 
-export function planSearch(tenantId: string, request: SearchRequest): SearchPlan {
+export interface SearchBranch {
+  readonly resourceType: string
+  readonly filters: readonly SearchFilter[]
+}
+
+export function planSearch(tenantId: string, request: SearchRequest, branches?: readonly SearchRequest[]): SearchPlan {
   const sort = request.sort.map(planSort)
   return {
     tenantId,
     resourceType: request.resourceType,
-    // Clauses on the resource row itself first: cheapest, and they narrow what EXISTS probes see.
-    filters: [...request.clauses].sort((a, b) => rank(a) - rank(b)),
+    filters: ordered(request.clauses),
+    system: request.system ? { branches: branches?.map((b) => ({ resourceType: b.resourceType, filters: ordered(b.clauses) })) } : undefined,
     sort,
     phases: sort[0]?.source === 'sort-table' ? 2 : 1,
     count: request.count,
@@ -39,4 +51,9 @@ function planSort(spec: SortSpec): PlannedSort {
   return { source: 'sort-table', param: spec.name, descending: spec.descending }
 }
 
-const rank = (clause: SearchClause) => (clause.def.column ? 0 : 1)
+/** Clauses on the resource row itself first: cheapest, and they narrow what EXISTS probes see. */
+function ordered(filters: readonly SearchFilter[]): SearchFilter[] {
+  return [...filters].sort((a, b) => rank(a) - rank(b))
+}
+
+const rank = (filter: SearchFilter) => (filter.kind === 'param' && filter.def.column ? 0 : 1)

@@ -5,8 +5,11 @@ import type { SearchParamDef } from '../indexing/registry.js'
  * plan.ts and compile.ts. Several values of one clause are OR; clauses are AND.
  */
 export interface SearchRequest {
+  /** The type searched; '' for a system-level search (then `system` says which types). */
   readonly resourceType: string
-  readonly clauses: readonly SearchClause[]
+  /** System-level search (`GET [base]?_type=...`): the `_type` list, undefined for every type. */
+  readonly system?: { readonly types?: readonly string[] }
+  readonly clauses: readonly SearchFilter[]
   readonly sort: readonly SortSpec[]
   /** Page size: `_count`, default 20, at most 1000. */
   readonly count: number
@@ -27,14 +30,73 @@ export type TotalMode = 'none' | 'estimate' | 'accurate'
 /** https://hl7.org/fhir/R4/search.html#prefix */
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap'
 
+/** What one query parameter (or the compartment of a compartment search) asks of a resource. */
+export type SearchFilter = SearchClause | ChainFilter | HasFilter | TextFilter | ListFilter | CompartmentFilter
+
 /** One `name[:modifier]=v1,v2` parameter: matches when any value matches (or, for `:not`, none). */
 export interface SearchClause {
+  readonly kind: 'param'
   readonly name: string
   readonly def: SearchParamDef
   readonly modifier?: string
   /** `:missing=true|false`; then `values` is empty. */
   readonly missing?: boolean
   readonly values: readonly ParamValue[]
+}
+
+/**
+ * A chained parameter (https://hl7.org/fhir/R4/search.html#chaining): `subject:Patient.name=x` — the
+ * reference parameter `ref` points to a resource of one of `targets` matching that target's filter
+ * (itself a leaf or a further chain). Several targets when the reference has several types and no
+ * `:Type` qualifier: any of them may match.
+ */
+export interface ChainFilter {
+  readonly kind: 'chain'
+  readonly name: string
+  readonly ref: SearchParamDef
+  readonly targets: readonly { readonly resourceType: string; readonly filter: SearchFilter }[]
+}
+
+/**
+ * Reverse chaining (https://hl7.org/fhir/R4/search.html#has): `_has:Observation:patient:code=x` — some
+ * `resourceType` resource whose reference parameter `ref` points here matches `filter`.
+ */
+export interface HasFilter {
+  readonly kind: 'has'
+  readonly name: string
+  readonly resourceType: string
+  readonly ref: SearchParamDef
+  readonly filter: SearchFilter
+}
+
+/**
+ * `_text` (narrative) / `_content` (whole resource) full text (https://hl7.org/fhir/R4/search.html#text):
+ * each value is a list of normalised words that must all start a word of the text; values are OR.
+ */
+export interface TextFilter {
+  readonly kind: 'text'
+  readonly name: '_text' | '_content'
+  readonly values: readonly (readonly string[])[]
+}
+
+/** `_list=id` (https://hl7.org/fhir/R4/search.html#list): referenced from `List/id`'s `entry.item`. */
+export interface ListFilter {
+  readonly kind: 'list'
+  readonly name: '_list'
+  readonly ids: readonly string[]
+}
+
+/**
+ * Compartment search (https://hl7.org/fhir/R4/compartmentdefinition.html): a reference through any of
+ * `params` to `resourceType/id`, or (`self`) being that resource.
+ */
+export interface CompartmentFilter {
+  readonly kind: 'compartment'
+  readonly name: string
+  readonly resourceType: string
+  readonly id: string
+  readonly params: readonly string[]
+  readonly self: boolean
 }
 
 export type ParamValue =
@@ -46,6 +108,24 @@ export type ParamValue =
   | ReferenceValue
   | { readonly kind: 'uri'; readonly value: string }
   | { readonly kind: 'composite'; readonly parts: readonly ParamValue[] }
+  | CodeSetValue
+
+/**
+ * Token `:in` / `:not-in` (a ValueSet) and `:below` / `:above` (a CodeSystem hierarchy): parsed as the
+ * reference, then expanded from the tenant's stored terminology before compiling (code-sets.ts).
+ */
+export interface CodeSetValue {
+  readonly kind: 'code-set'
+  readonly source: { readonly valueSet: string } | { readonly system: string; readonly code: string; readonly direction: 'below' | 'above' }
+  readonly expansion?: CodeSetExpansion
+}
+
+export interface CodeSetExpansion {
+  /** Codes listed, grouped by system ('' for no system). */
+  readonly codes: ReadonlyMap<string, readonly string[]>
+  /** Whole systems included (`compose.include` with a system and no concepts), minus the listed exclusions. */
+  readonly systems: readonly { readonly system: string; readonly except: readonly string[] }[]
+}
 
 export interface TokenValue {
   readonly kind: 'token'

@@ -1,22 +1,29 @@
 import { sql, type RawBuilder } from 'kysely'
 import { clip, normalizeText } from '../../indexing/normalize.js'
 import { splitUnescaped, unescapeValue } from '../escapes.js'
-import type { TokenValue } from '../types.js'
+import type { CodeSetExpansion, CodeSetValue, TokenValue } from '../types.js'
 import { likeLiteral } from './string.js'
 import { badValue, type ParamType } from './param-type.js'
 
 /**
  * token (https://hl7.org/fhir/R4/search.html#token): `code`, `system|code`, `|code` (no system),
  * `system|` (any code of the system); `:text` (display / CodeableConcept.text, by word prefix,
- * case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers. Codes compare
- * case-sensitively.
+ * case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers; `:in` / `:not-in`
+ * a ValueSet (id or canonical url) and `:below` / `:above` a code's CodeSystem hierarchy, both
+ * expanded from the tenant's terminology by code-sets.ts. Codes compare case-sensitively.
  */
-export const tokenParam: ParamType<TokenValue> = {
+export const tokenParam: ParamType<TokenValue | CodeSetValue> = {
   table: 'search_token',
-  modifiers: ['text', 'of-type'],
+  modifiers: ['text', 'of-type', 'in', 'not-in', 'below', 'above'],
   parse(raw, ctx) {
     if (ctx.modifier === 'text') return { kind: 'token', text: clip(normalizeText(unescapeValue(raw))) }
+    if (ctx.modifier === 'in' || ctx.modifier === 'not-in') return { kind: 'code-set', source: { valueSet: unescapeValue(raw).split('|')[0]! } }
     const parts = splitUnescaped(raw, '|').map(unescapeValue)
+    if (ctx.modifier === 'below' || ctx.modifier === 'above') {
+      const [system, code] = parts
+      if (parts.length !== 2 || !system || !code) throw badValue(ctx, raw, `a system|code (:${ctx.modifier} walks that CodeSystem's hierarchy)`)
+      return { kind: 'code-set', source: { system, code, direction: ctx.modifier } }
+    }
     if (ctx.modifier === 'of-type') {
       const [typeSystem, typeCode, value] = parts
       if (parts.length !== 3 || !typeSystem || !typeCode || !value) throw badValue(ctx, raw, 'an of-type value (type-system|type-code|identifier-value)')
@@ -24,7 +31,26 @@ export const tokenParam: ParamType<TokenValue> = {
     }
     return parseToken(parts, raw, ctx)
   },
-  where: tokenWhere,
+  where: (x, v) => (v.kind === 'code-set' ? codeSetWhere(x, v) : tokenWhere(x, v)),
+}
+
+/** A token row whose (system, code) is in the expansion: per system one `code = ANY(...)` index range. */
+function codeSetWhere(x: string, v: CodeSetValue): RawBuilder<unknown> {
+  const col = (c: string) => sql.ref(`${x}.${c}`)
+  // code-sets.ts expands every value before compiling; an unexpanded one is a bug, not bad input.
+  const expansion: CodeSetExpansion | undefined = v.expansion
+  if (!expansion) throw new Error('token :in/:below value compiled before its expansion')
+  const terms: RawBuilder<unknown>[] = []
+  for (const [system, codes] of expansion.codes) {
+    if (!codes.length) continue
+    const systemIs = system === '' ? sql`${col('system')} IS NULL` : sql`${col('system')} = ${system}`
+    terms.push(sql`(${col('code')} = ANY(${[...codes]}::text[]) AND ${systemIs})`)
+  }
+  for (const { system, except } of expansion.systems) {
+    const but = except.length ? sql` AND ${col('code')} <> ALL(${[...except]}::text[])` : sql``
+    terms.push(sql`(${col('system')} = ${system} AND ${col('code')} IS NOT NULL${but})`)
+  }
+  return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : sql`FALSE`
 }
 
 export function parseToken(parts: string[], raw: string, ctx: { name: string }): TokenValue {

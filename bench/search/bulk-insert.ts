@@ -1,0 +1,114 @@
+/**
+ * Column buffers for a batch of new resources (version 1) and their index rows, written as one
+ * multi-row `INSERT ... SELECT FROM unnest(...)` per table: one statement per table per batch,
+ * whatever the row count. The index rows are the server's own (src/resources/indexing), so the
+ * tables hold exactly what POSTs would have written.
+ */
+import type pg from 'pg'
+import type { IndexRows } from '../../src/resources/indexing/rows.js'
+
+interface Table {
+  name: string
+  /** Columns after (tenant_id, resource_type, id), with their array cast. */
+  columns: readonly (readonly [column: string, cast: string])[]
+}
+
+const TABLES = {
+  string: { name: 'search_string', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text'], ['exact', 'text']] },
+  token: {
+    name: 'search_token',
+    columns: [['param', 'text'], ['ord', 'int2'], ['system', 'text'], ['code', 'text'], ['display', 'text'], ['type_system', 'text'], ['type_code', 'text']],
+  },
+  reference: { name: 'search_reference', columns: [['param', 'text'], ['ord', 'int2'], ['ref_type', 'text'], ['ref_id', 'text']] },
+  date: { name: 'search_date', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'timestamptz'], ['high', 'timestamptz']] },
+  number: { name: 'search_number', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric']] },
+  quantity: {
+    name: 'search_quantity',
+    columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
+  },
+  uri: { name: 'search_uri', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text']] },
+  sort: { name: 'search_sort', columns: [['param', 'text'], ['lo', 'text'], ['hi', 'text']] },
+} as const satisfies Record<string, Table>
+
+type Kind = keyof typeof TABLES
+/** IndexRows' property names per column, where they differ from the column name. */
+const FIELD: Record<string, string> = { type_system: 'typeSystem', type_code: 'typeCode', ref_type: 'refType', ref_id: 'refId' }
+
+export const INDEX_TABLE_NAMES = Object.values(TABLES).map((t) => t.name)
+
+export class BulkBatch {
+  private readonly resource = { tenant: [] as string[], type: [] as string[], id: [] as string[], lastUpdated: [] as string[], content: [] as string[] }
+  private readonly index = new Map<Kind, { owner: string[][]; values: unknown[][] }>()
+  resources = 0
+  indexRows = 0
+
+  add(tenantId: string, resourceType: string, id: string, lastUpdated: string, json: string, rows: IndexRows): void {
+    const r = this.resource
+    r.tenant.push(tenantId)
+    r.type.push(resourceType)
+    r.id.push(id)
+    r.lastUpdated.push(lastUpdated)
+    r.content.push(json)
+    this.resources++
+    for (const kind of Object.keys(TABLES) as Kind[]) {
+      const source = rows[kind] as unknown as Record<string, unknown[]>
+      const n = source.param!.length
+      if (n === 0) continue
+      let buffer = this.index.get(kind)
+      if (!buffer) {
+        buffer = { owner: [[], [], []], values: TABLES[kind].columns.map(() => []) }
+        this.index.set(kind, buffer)
+      }
+      for (let i = 0; i < n; i++) {
+        buffer.owner[0]!.push(tenantId)
+        buffer.owner[1]!.push(resourceType)
+        buffer.owner[2]!.push(id)
+      }
+      TABLES[kind].columns.forEach(([column], c) => {
+        const values = source[FIELD[column] ?? column]!
+        for (let i = 0; i < n; i++) buffer.values[c]!.push(values[i])
+      })
+      this.indexRows += n
+    }
+  }
+
+  /** The statements that write the batch; any order (no foreign keys between these tables). */
+  statements(): { text: string; values: unknown[] }[] {
+    const r = this.resource
+    const owner = [r.tenant, r.type, r.id, r.lastUpdated, r.content]
+    const out: { text: string; values: unknown[] }[] = [
+      {
+        text: `INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
+          SELECT t, y, i, 1, l, false, c FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(t, y, i, l, c)`,
+        values: owner,
+      },
+      {
+        text: `INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
+          SELECT t, y, i, 1, l, false, 'POST', c FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(t, y, i, l, c)`,
+        values: owner,
+      },
+    ]
+    for (const [kind, buffer] of this.index) {
+      const table: Table = TABLES[kind]
+      const columns = table.columns.map(([c]) => c)
+      const casts = ['text', 'text', 'text', ...table.columns.map(([, cast]) => cast)].map((cast, i) => `$${i + 1}::${cast}[]`)
+      out.push({
+        text: `INSERT INTO ${table.name} (tenant_id, resource_type, id, ${columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`,
+        values: [...buffer.owner, ...buffer.values],
+      })
+    }
+    return out
+  }
+}
+
+/** Runs a batch's statements on one connection, in one transaction (a batch is all or nothing). */
+export async function writeBatch(client: pg.PoolClient, batch: BulkBatch): Promise<void> {
+  await client.query('BEGIN')
+  try {
+    for (const s of batch.statements()) await client.query(s.text, s.values)
+    await client.query('COMMIT')
+  } catch (e) {
+    await client.query('ROLLBACK')
+    throw e
+  }
+}

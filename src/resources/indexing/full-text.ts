@@ -1,0 +1,91 @@
+import type { Resource } from '@medplum/fhirtypes'
+import { normalizeText } from './normalize.js'
+import type { IndexRows } from './rows.js'
+
+/** Longer "words" (base64, hashes, URLs cut at odd places) are not indexed. */
+const MAX_WORD_LENGTH = 64
+/** Distinct words indexed per resource and parameter: bounds the index rows of a huge resource. */
+const MAX_WORDS = 2000
+/**
+ * Keys whose values are not prose a reader would search: base64 payloads (Attachment.data), ids,
+ * meta (versionId, lastUpdated, profiles), code-system and canonical URLs, literal references. They
+ * would multiply the index rows of every write (a Reference `Patient/123` → "patient", "123")
+ * for words nobody looks for by `_content`; their parameters (`_id`, `subject`, `url`...) find them.
+ */
+const SKIPPED_KEYS = new Set(['data', 'id', 'meta', 'system', 'url', 'reference', 'fullUrl', 'profile', 'div', 'resourceType'])
+/** Dates and instants: searched with date parameters, and noise as words (`2024`, `01t10`, `00z`). */
+const DATE = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/
+
+/**
+ * The words of a text as `_text` / `_content` compare them (https://hl7.org/fhir/R4/search.html#text):
+ * case- and accent-insensitive (normalizeText, as for string search), split at anything that is not a
+ * letter or digit. The query side splits its value the same way, so `8867-4` finds `8867-4`.
+ */
+export function textWords(text: string): string[] {
+  return normalizeText(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0 && w.length <= MAX_WORD_LENGTH)
+}
+
+/**
+ * Full-text index rows, stored as search_string rows (value = exact = the normalised word) under
+ * the parameters `_text` (the narrative, `text.div` without its markup) and `_content` (the other
+ * strings of the resource; a `_content` search looks in both, so narrative words are stored once).
+ * A word search is then a prefix range on
+ * search_string_lookup, tenant first, on PostgreSQL and PGlite alike: no tsvector/GIN index (which
+ * could not lead with tenant_id without btree_gin) and no `unaccent` extension (PGlite lacks it).
+ */
+export function indexFullText(rows: IndexRows, resource: Resource): void {
+  const div = (resource as { text?: { div?: unknown } }).text?.div
+  const narrative = typeof div === 'string' ? narrativeText(div) : ''
+  const narrativeWords = new Set(narrative ? textWords(narrative) : [])
+  addWords(rows, '_text', narrativeWords)
+  const content: string[] = []
+  collectStrings(resource, content, 0)
+  const words = new Set<string>()
+  for (const text of content) {
+    for (const word of textWords(text)) {
+      if (narrativeWords.has(word)) continue
+      words.add(word)
+      if (words.size >= MAX_WORDS) break
+    }
+    if (words.size >= MAX_WORDS) break
+  }
+  addWords(rows, '_content', [...words])
+}
+
+function addWords(rows: IndexRows, param: '_text' | '_content', words: Iterable<string>) {
+  let n = 0
+  for (const word of words) {
+    rows.addString(param, 0, word, word)
+    if (++n >= MAX_WORDS) return
+  }
+}
+
+function collectStrings(value: unknown, out: string[], depth: number): void {
+  if (depth > 64) return
+  if (typeof value === 'string') {
+    if (!DATE.test(value)) out.push(value)
+  } else if (typeof value === 'number') out.push(String(value))
+  else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, depth + 1)
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, v] of Object.entries(value)) {
+      if (!SKIPPED_KEYS.has(key)) collectStrings(v, out, depth + 1)
+    }
+  }
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
+
+/** XHTML narrative → its text: tags become spaces, the common entities are decoded. */
+function narrativeText(div: string): string {
+  return div
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+      if (name[0] === '#') {
+        const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10)
+        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : ' '
+      }
+      return ENTITIES[name.toLowerCase()] ?? whole
+    })
+}

@@ -1,0 +1,94 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { CompositeComponent } from '../indexing/registry.js'
+import { lastUpdatedCondition } from './params/date.js'
+import { PARAM_TYPES } from './params/index.js'
+import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
+import { col, indexKey, indexRowsOf, type RowScope } from './scope.js'
+import type { ParamValue, SearchClause, SearchFilter } from './types.js'
+
+/**
+ * The condition of one filter on the scope's resource row. Every leaf is an EXISTS (or NOT EXISTS,
+ * for `:not`, `:not-in` and `:missing=true`) on one index table keyed by tenant, type and parameter,
+ * so each probe is an index lookup and the planner can turn it into a semi-join driven by the most
+ * selective index. `x` is a unique alias prefix for the filter's index rows.
+ */
+export function filterCondition(scope: RowScope, filter: SearchFilter, x: string): RawBuilder<unknown> {
+  switch (filter.kind) {
+    case 'param': return clauseCondition(scope, filter, x)
+    case 'chain': return chainCondition(scope, filter, x, filterCondition)
+    case 'has': return hasCondition(scope, filter, x, filterCondition)
+    case 'text': return textCondition(scope, filter, x)
+    case 'list': return listCondition(scope, filter, x)
+    case 'compartment': return compartmentCondition(scope, filter, x)
+  }
+}
+
+/** Every filter, ANDed, on top of "this tenant, this type, not deleted". */
+export function scopeConditions(scope: RowScope, filters: readonly SearchFilter[], prefix = 'x'): RawBuilder<unknown> {
+  const conditions = [sql`${col(scope, 'tenant_id')} = ${scope.tenantId}`]
+  if (typeof scope.type === 'string') conditions.push(sql`${col(scope, 'resource_type')} = ${scope.type}`)
+  else if (scope.type.anyOf) conditions.push(sql`${col(scope, 'resource_type')} = ANY(${[...scope.type.anyOf]}::text[])`)
+  conditions.push(sql`${col(scope, 'deleted')} = false`)
+  filters.forEach((filter, i) => conditions.push(filterCondition(scope, filter, `${prefix}${i}`)))
+  return sql.join(conditions, sql` AND `)
+}
+
+function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {
+  const { def } = clause
+  const negate = clause.modifier === 'not'
+  if (def.column === 'id') {
+    const ids = clause.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : ''))
+    return sql`${col(scope, 'id')} ${sql.raw(negate ? '<> ALL' : '= ANY')}(${ids}::text[])`
+  }
+  if (def.column === 'lastUpdated') {
+    const column = `${scope.alias}.last_updated`
+    const any = sql.join(clause.values.map((v) => (v.kind === 'date' ? lastUpdatedCondition(v, column) : sql`FALSE`)), sql` OR `)
+    return negate ? sql`NOT (${any})` : sql`(${any})`
+  }
+  const exists = def.components ? compositeExists(scope, clause, def.components, x) : simpleExists(scope, clause, x)
+  const isNegative = clause.missing === true || negate || clause.modifier === 'not-in'
+  return isNegative ? sql`NOT ${exists}` : exists
+}
+
+function simpleExists(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {
+  const isIdentifier = clause.def.type === 'reference' && clause.modifier === 'identifier'
+  const handler = PARAM_TYPES[isIdentifier ? 'token' : clause.def.type]!
+  const param = isIdentifier ? `${clause.def.code}:identifier` : clause.def.code
+  const from = indexRowsOf(scope, handler.table, x, param)
+  if (clause.missing !== undefined) {
+    // A reference given only by identifier has a token row (`<code>:identifier`) and no reference row.
+    if (clause.def.type !== 'reference') return sql`EXISTS (SELECT 1 ${from})`
+    return sql`(EXISTS (SELECT 1 ${from}) OR EXISTS (SELECT 1 ${indexRowsOf(scope, 'search_token', `${x}i`, `${clause.def.code}:identifier`)}))`
+  }
+  const modifier = clause.modifier === 'not' || clause.modifier === 'not-in' ? undefined : clause.modifier
+  const any = sql.join(
+    clause.values.map((v) => (v.kind === 'reference-identifier' ? handler.where(x, v.identifier, undefined) : handler.where(x, v, modifier))),
+    sql` OR `,
+  )
+  return sql`EXISTS (SELECT 1 ${from} AND (${any}))`
+}
+
+/**
+ * A composite matches when one element has every part: the component rows are joined on `ord`
+ * (the element's ordinal), so `code-value-quantity=loinc|8480-6$gt140` never pairs the systolic
+ * code with the diastolic value.
+ */
+function compositeExists(scope: RowScope, clause: SearchClause, components: readonly CompositeComponent[], x: string): RawBuilder<unknown> {
+  const code = clause.def.code
+  const alias = (i: number) => `${x}c${i}`
+  const handlers = components.map((c) => PARAM_TYPES[c.type]!)
+  if (clause.missing !== undefined) return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, handlers[0]!.table, alias(0), `${code}#0`)})`
+  const joins = handlers.slice(1).map(
+    (h, j) =>
+      sql`JOIN ${sql.table(h.table)} ${sql.raw(alias(j + 1))} ON ${sql.raw(alias(j + 1))}.tenant_id = ${sql.raw(alias(0))}.tenant_id AND ${sql.raw(alias(j + 1))}.resource_type = ${sql.raw(alias(0))}.resource_type AND ${sql.raw(alias(j + 1))}.id = ${sql.raw(alias(0))}.id AND ${sql.raw(alias(j + 1))}.param = ${`${code}#${j + 1}`} AND ${sql.raw(alias(j + 1))}.ord = ${sql.raw(alias(0))}.ord`,
+  )
+  const any = sql.join(
+    clause.values.map((v) => {
+      const parts = (v as Extract<ParamValue, { kind: 'composite' }>).parts
+      return sql`(${sql.join(parts.map((part, i) => handlers[i]!.where(alias(i), part, undefined)), sql` AND `)})`
+    }),
+    sql` OR `,
+  )
+  return sql`EXISTS (SELECT 1 FROM ${sql.table(handlers[0]!.table)} ${sql.raw(alias(0))} ${sql.join(joins, sql` `)}
+    WHERE ${indexKey(scope, alias(0), `${code}#0`)} AND (${any}))`
+}

@@ -54,6 +54,8 @@ export interface Config {
   jobMinPollMs: number
   /** Async jobs ($export, $import...) one process runs at once; more wait their turn. */
   jobConcurrency: number
+  /** How long a tenant SearchParameter written by another server instance may go unseen here (milliseconds). */
+  searchParamRefreshMs: number
 }
 
 const schema: JSONSchemaType<Config> = {
@@ -94,8 +96,9 @@ const schema: JSONSchemaType<Config> = {
     bulkDir: { type: 'string', minLength: 1 },
     jobMinPollMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
     jobConcurrency: { type: 'integer', minimum: 1, maximum: 64 },
+    searchParamRefreshMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
   },
-  required: ['bulkDir', 'jobMinPollMs', 'jobConcurrency', 'dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'environment', 'otpSendsPerHour', 'auditRefusalsPerMinute'],
+  required: ['bulkDir', 'jobMinPollMs', 'jobConcurrency', 'searchParamRefreshMs', 'dataDir', 'host', 'port', 'baseUrl', 'logLevel', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'environment', 'otpSendsPerHour', 'auditRefusalsPerMinute'],
   additionalProperties: false,
 }
 
@@ -136,9 +139,10 @@ const ENV: Record<keyof Config, string> = {
   bulkDir: 'BULK_DIR',
   jobMinPollMs: 'JOB_MIN_POLL_MS',
   jobConcurrency: 'JOB_CONCURRENCY',
+  searchParamRefreshMs: 'SEARCH_PARAM_REFRESH_MS',
 }
 
-const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'jobMinPollMs', 'jobConcurrency', 'otpSendsPerHour', 'auditRefusalsPerMinute'])
+const INTEGER_KEYS = new Set<keyof Config>(['port', 'bodyLimit', 'maxJsonDepth', 'maxBundleEntries', 'tokenTtlSeconds', 'dbPoolSize', 'jobMinPollMs', 'jobConcurrency', 'searchParamRefreshMs', 'otpSendsPerHour', 'auditRefusalsPerMinute'])
 
 export class ConfigError extends Error {}
 
@@ -172,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditRefusalsPerMinute: 20,
     jobMinPollMs: 1000,
     jobConcurrency: 2,
+    searchParamRefreshMs: 1000,
     ...raw,
     bulkDir: (raw.bulkDir as string | undefined) ?? `${(raw.dataDir as string | undefined) ?? './data'}/bulk`,
   }

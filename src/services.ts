@@ -53,7 +53,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   try {
     if (options.migrate) await migrateToLatest(db.db)
     // Every caller goes through the guard; a scope without an access policy passes straight through.
-    const repo = guardRepository(createPgRepository({ db: db.db, clock: options.clock, serverUrl: config.baseUrl }))
+    const repo = guardRepository(createPgRepository({ db: db.db, clock: options.clock, serverUrl: config.baseUrl, searchParamRefreshMs: config.searchParamRefreshMs }))
     const tenants = createTenantStore(db.db, repo)
     const auth = await createAuth({
       store: createOAuthStore(db.db),

@@ -5,7 +5,7 @@ import { atEntry } from './located-error.js'
 import { isRejected, parseBundle } from './parse.js'
 import { RunState } from './state.js'
 import { authorizeEntry, deleteEntry, prepareEntry, readEntry, writeEntry } from './steps.js'
-import { firstOverlap, resolveTarget } from './targets.js'
+import { firstOverlap, lockConditionalEntries, resolveTarget } from './targets.js'
 import type { BundleContext, BundleResult, EntryResult, ParsedEntry } from './types.js'
 
 /** How one step of one entry runs: in the transaction (a failure aborts all) or on its own (batch). */
@@ -38,6 +38,8 @@ export async function processBundle(ctx: BundleContext, body: unknown): Promise<
     }
     const results = await ctx.repo.transaction(ctx.scope, async (repo) => {
       const state = new RunState(count)
+      // All conditional locks at once, in one sorted order: overlapping transactions queue instead of deadlocking.
+      await lockConditionalEntries(repo, ctx, entries)
       await runPhases(ctx, entries, state, transactionStepper(repo), { transaction: true, repo })
       return state.results
     })

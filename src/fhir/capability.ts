@@ -57,7 +57,8 @@ export function buildCapabilityStatement(options: {
       {
         mode: 'server',
         security: {
-          cors: false,
+          // src/fhir/cors.ts: CORS_ORIGINS for the API and token endpoints; discovery answers any origin.
+          cors: true,
           service: [
             {
               coding: [
@@ -76,12 +77,35 @@ export function buildCapabilityStatement(options: {
         },
         resource: resources,
         interaction: [{ code: 'history-system' }, { code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
+        // Parameters every type takes, also at system level ([base]?_type=...).
+        searchParam: COMMON_SEARCH_PARAMS,
+        operation: OPERATIONS.filter((op) => op.levels.includes('system')).map((op) => ({ name: op.code, definition: op.definition })),
         // Compartment search: [base]/{Compartment}/{id}/{type} for all five; [base]/Patient|Encounter/{id}/* too.
         compartment: ['patient', 'encounter', 'relatedperson', 'practitioner', 'device'].map((c) => `http://hl7.org/fhir/CompartmentDefinition/${c}`),
       },
     ],
   }
 }
+
+type SearchParamDecl = NonNullable<CapabilityStatementRestResource['searchParam']>[number]
+
+/**
+ * The special and result parameters every type answers besides its own (https://hl7.org/fhir/R4/search.html):
+ * chains (`subject:Patient.name`, several levels) and `_has` work on every reference parameter.
+ */
+const COMMON_SEARCH_PARAMS: SearchParamDecl[] = [
+  { name: '_text', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/DomainResource-text', documentation: 'Words of the narrative; case- and accent-insensitive, each word a prefix' },
+  { name: '_content', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/Resource-content', documentation: 'Words anywhere in the resource (narrative and string values)' },
+  { name: '_list', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-list', documentation: 'Resources referenced by the List with this id (entry.item)' },
+  { name: '_has', type: 'string', documentation: 'Reverse chaining, nested: _has:Observation:subject:code=...' },
+  { name: '_sort', type: 'string', documentation: 'Several keys, any parameter, - for descending' },
+  { name: '_count', type: 'number', documentation: 'Page size, default 20, at most 1000; keyset paging through next/previous links' },
+  { name: '_total', type: 'token', documentation: 'none | estimate | accurate (the default: exact)' },
+  { name: '_summary', type: 'token', documentation: 'true | text | data | count | false' },
+  { name: '_elements', type: 'string' },
+  { name: '_include', type: 'string', documentation: 'Type:param[:target], *, :iterate' },
+  { name: '_revinclude', type: 'string', documentation: 'Type:param[:target], :iterate' },
+]
 
 /** Modifiers the search engine implements, per parameter type (declared in each searchParam's documentation). */
 const MODIFIERS: Record<string, string> = {
@@ -97,17 +121,21 @@ const MODIFIERS: Record<string, string> = {
 
 /**
  * The search parameters the engine answers for a type (https://hl7.org/fhir/R4/search.html): every
- * R4 SearchParameter of the type with an expression, plus `_id` and `_lastUpdated`. `_text`,
- * `_content`, `_query`, `near`, chains, `_has` are not offered yet (`_include`/`_revinclude`: searchInclude and searchRevInclude).
+ * R4 SearchParameter of the type with an expression (and the tenant's own), `_id`, `_lastUpdated`,
+ * and the full-text, list and reverse-chain parameters. `_query` is not offered
+ * (`_include`/`_revinclude`: searchInclude and searchRevInclude).
  */
 function searchParamsOf(type: string, registry: SearchParamRegistry): CapabilityStatementRestResource['searchParam'] {
   const params = registry.forType(type)
-  return [...params.byCode.values()]
+  return [
+    ...[...params.byCode.values()]
     .filter((def) => def.evaluate || def.column)
     .map((def) => ({
       name: def.code,
       definition: def.url,
       type: def.type as NonNullable<CapabilityStatementRestResource['searchParam']>[number]['type'],
       documentation: `${def.description ? `${def.description.split('\n')[0]} ` : ''}[supports ${def.column ? (def.column === 'id' ? ':not' : 'prefixes eq ne gt lt ge le sa eb ap') : (MODIFIERS[def.type] ?? ':missing')}]`,
-    }))
+    })),
+    ...COMMON_SEARCH_PARAMS.filter((p) => p.name === '_text' || p.name === '_content' || p.name === '_list' || p.name === '_has'),
+  ]
 }

@@ -11,6 +11,7 @@ import { readHistory } from './history.js'
 import { reindexResources } from './reindex.js'
 import { readEverything } from './everything.js'
 import { writeMany } from './bulk-write.js'
+import { PlannerStatistics } from './planner-statistics.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
 import { ResourceStore, type CurrentVersion } from './resource-store.js'
@@ -41,7 +42,14 @@ export function createPgRepository(deps: RepositoryDeps): Repository {
   const base = deps.searchParams ?? r4SearchParamRegistry()
   const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
   const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl }
-  return new PgRepository(deps.db, deps.clock ?? (() => new Date()), search)
+  const statistics = new PlannerStatistics(deps.db)
+  return new PgRepository(deps.db, deps.clock ?? (() => new Date()), search, undefined, { statistics, written: 0 })
+}
+
+/** Where committed writes are counted for the planner statistics; a transaction counts in its own and reports on commit. */
+interface WriteCounter {
+  readonly statistics: PlannerStatistics
+  written: number
 }
 
 class PgRepository implements Repository {
@@ -53,6 +61,7 @@ class PgRepository implements Repository {
     private readonly searchConfig: SearchConfig,
     /** In a transaction: the tenants whose SearchParameters it changed (their registries refresh after commit). */
     private readonly searchParamWrites?: Set<string>,
+    private readonly writes?: WriteCounter,
   ) {
     this.store = new ResourceStore(db)
   }
@@ -67,7 +76,11 @@ class PgRepository implements Repository {
   }
 
   /** A SearchParameter was written: this instance drops the tenant's registry (after commit, in a transaction). */
-  private noteWrite(tenantId: string, resourceType: string) {
+  private noteWrite(tenantId: string, resourceType: string, count = 1) {
+    if (this.writes) {
+      if (this.searchParamWrites) this.writes.written += count
+      else this.writes.statistics.noteWrites(count)
+    }
     if (resourceType !== 'SearchParameter') return
     if (this.searchParamWrites) this.searchParamWrites.add(tenantId)
     else this.searchConfig.tenantParams?.invalidate(tenantId)
@@ -175,8 +188,13 @@ class PgRepository implements Repository {
 
   transaction: Repository['transaction'] = async (_scope, fn) => {
     const searchParamWrites = new Set<string>()
-    const result = await withTransaction(this.db, (trx) => fn(new PgRepository(trx, this.clock, this.searchConfig, searchParamWrites)))
-    for (const tenantId of searchParamWrites) this.noteWrite(tenantId, 'SearchParameter')
+    const counter = this.writes && { statistics: this.writes.statistics, written: 0 }
+    const result = await withTransaction(this.db, (trx) => {
+      if (counter) counter.written = 0
+      return fn(new PgRepository(trx, this.clock, this.searchConfig, searchParamWrites, counter))
+    })
+    for (const tenantId of searchParamWrites) this.noteWrite(tenantId, 'SearchParameter', 0)
+    if (counter) counter.statistics.noteWrites(counter.written)
     return result
   }
 
@@ -192,7 +210,8 @@ class PgRepository implements Repository {
 
   writeMany: Repository['writeMany'] = async (scope, items, options) => {
     const outcomes = await writeMany({ db: this.db, clock: this.clock, search: await this.searchFor(scope.tenantId) }, scope.tenantId, items, options)
-    if (outcomes.some((o) => 'stored' in o && o.stored.resourceType === 'SearchParameter')) this.noteWrite(scope.tenantId, 'SearchParameter')
+    if (outcomes.some((o) => 'stored' in o && o.stored.resourceType === 'SearchParameter')) this.noteWrite(scope.tenantId, 'SearchParameter', 0)
+    this.noteWrite(scope.tenantId, '', outcomes.filter((o) => 'stored' in o).length)
     return outcomes
   }
 

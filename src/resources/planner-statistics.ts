@@ -6,9 +6,9 @@ import { INDEX_TABLES } from './indexing/index-writes.js'
 const TABLES = ['resource', ...INDEX_TABLES]
 
 export interface PlannerStatisticsOptions {
-  /** Rows written since the last ANALYZE before another is considered. */
+  /** Resources written since the last ANALYZE before another is considered. */
   readonly minRows?: number
-  /** ...and at least this fraction of the rows the tables held at the last ANALYZE. */
+  /** ...and at least this fraction of the resources stored at the last ANALYZE. */
   readonly growth?: number
   /** Never two ANALYZE runs closer than this (ms). */
   readonly minIntervalMs?: number
@@ -37,14 +37,14 @@ export class PlannerStatistics {
     private readonly db: Kysely<Database>,
     private readonly options: PlannerStatisticsOptions = {},
   ) {
-    this.minRows = options.minRows ?? 2_000
+    this.minRows = options.minRows ?? 1_000
     this.growth = options.growth ?? 0.1
     this.minIntervalMs = options.minIntervalMs ?? 2_000
   }
 
-  /** Called after a write committed (or will commit) `resources` resources with `indexRows` index rows. */
-  noteWrites(resources: number, indexRows = 0): void {
-    this.pending += resources + indexRows
+  /** Called after writes of `resources` resources committed. */
+  noteWrites(resources: number): void {
+    this.pending += resources
     if (this.running || this.pending < Math.max(this.minRows, this.rowsAtLastRun * this.growth)) return
     if (Date.now() - this.lastRunAt < this.minIntervalMs) return
     this.running = this.analyze().finally(() => {
@@ -62,7 +62,7 @@ export class PlannerStatistics {
     this.lastRunAt = Date.now()
     try {
       await sql`ANALYZE ${sql.join(TABLES.map((t) => sql.table(t)))}`.execute(this.db)
-      const { rows } = await sql<{ n: string | null }>`SELECT sum(greatest(reltuples, 0))::bigint::text AS n FROM pg_class WHERE relname = ANY(${TABLES}::text[])`.execute(this.db)
+      const { rows } = await sql<{ n: string | null }>`SELECT greatest(reltuples, 0)::bigint::text AS n FROM pg_class WHERE relname = 'resource'`.execute(this.db)
       this.rowsAtLastRun = Number(rows[0]?.n ?? 0)
     } catch (err) {
       // Statistics are an optimisation: a failed ANALYZE (a shutdown, a lock timeout) must never fail a write.

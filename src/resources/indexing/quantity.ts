@@ -2,14 +2,16 @@ import type { TypedValue } from '@medplum/core'
 import { numericRange } from './number.js'
 import type { IndexRows } from './rows.js'
 import { numberSortKey } from './sort-key.js'
+import { CANONICAL_SYSTEM, toCanonical, ucumCanonical, UCUM_SYSTEM } from './ucum.js'
 
 type QuantityLike = { unit?: string; system?: string; code?: string; currency?: string }
 
 /**
  * quantity parameters (https://hl7.org/fhir/R4/search.html#quantity): Quantity and its profiles
  * (Age, Duration, Distance, Count, SimpleQuantity), Money (code = currency) and Range (units of its
- * low or high). A comparator makes an open range (`<5` is (-inf, 5]). Units are stored as written:
- * no UCUM canonicalisation, so `1 g` does not match a search for `1000 mg`.
+ * low or high). A comparator makes an open range (`<5` is (-inf, 5]). Units are stored as written, and
+ * a UCUM quantity whose code ucum.ts knows gets a second row in canonical units (system
+ * CANONICAL_SYSTEM), so `1 g` matches a search for `1000|http://unitsofmeasure.org|mg`.
  */
 export function indexQuantityValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
   const r = numericRange(typed)
@@ -24,5 +26,9 @@ export function indexQuantityValue(rows: IndexRows, param: string, ord: number, 
     code: isMoney ? (units.currency ?? null) : (units.code ?? null),
     unit: units.unit ?? null,
   })
+  const canonical = !isMoney && units.system === UCUM_SYSTEM && units.code ? ucumCanonical(units.code) : undefined
+  if (canonical) {
+    rows.addQuantity(param, ord, { low: toCanonical(canonical, r[0]), high: toCanonical(canonical, r[1]), system: CANONICAL_SYSTEM, code: canonical.unit, unit: null })
+  }
   if (options.sortable) rows.addSortKey(param, numberSortKey(r[0]), numberSortKey(r[1]))
 }

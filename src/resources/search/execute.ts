@@ -16,14 +16,24 @@ export interface SearchOutcome {
 
 /**
  * Runs a planned search: the page (phase by phase, stopping as soon as it has `count + 1` rows, the
- * extra row telling whether a next page exists) and, alongside, the total the request asked for.
+ * extra row telling whether a next page exists) and the total the request asked for: `estimate`
+ * alongside the page; `accurate` (the default) from the page itself when the page is the whole
+ * result, else by a count query after it.
  */
 export async function executeSearch(db: Kysely<Database>, plan: SearchPlan, request: SearchRequest): Promise<SearchOutcome> {
   const isCountOnly = request.summary === 'count' || request.count === 0
-  const totalPromise = isCountOnly || request.total === 'accurate' ? countAll(db, plan) : request.total === 'estimate' ? estimate(db, plan) : undefined
-  if (isCountOnly) return { entries: [], total: await totalPromise }
-  const [page, total] = await Promise.all([readPage(db, plan, request.cursor), totalPromise])
-  return { ...page, total }
+  if (isCountOnly) return { entries: [], total: await countAll(db, plan) }
+  if (request.total === 'estimate') {
+    const [page, total] = await Promise.all([readPage(db, plan, request.cursor), estimate(db, plan)])
+    return { ...page, total }
+  }
+  const page = await readPage(db, plan, request.cursor)
+  if (request.total === 'none') return page
+  // The first page read `count + 1` rows: when it has no next page it holds every match, so its
+  // length is the exact total and the count query (a scan of every match) is not needed. Only a
+  // full first page, or a later page, pays for the count (test/resources/search/total.int.test.ts).
+  const isWholeResult = request.cursor === undefined && page.next === undefined
+  return { ...page, total: isWholeResult ? page.entries.length : await countAll(db, plan) }
 }
 
 async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCursor | undefined) {

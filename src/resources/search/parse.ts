@@ -13,6 +13,12 @@ const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_summary', '_elemen
 const TRANSPORT_PARAMS = new Set(['_format', '_pretty'])
 /** `_include` / `_revinclude` (with `:iterate`): kept as given and resolved after the page is read (include.ts). */
 const INCLUDE_PARAMS = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse'])
+/**
+ * `_contained` / `_containedType` (https://hl7.org/fhir/R4/search.html#contained): contained resources
+ * are not indexed, so only the default (`_contained=false`, `_containedType=container`) is served;
+ * anything else is refused rather than silently answered as the default.
+ */
+const CONTAINED_DEFAULTS: ReadonlyMap<string, string> = new Map([['_contained', 'false'], ['_containedType', 'container']])
 const SUMMARY_MODES = ['true', 'text', 'data', 'count', 'false'] as const
 const TOTAL_MODES: readonly TotalMode[] = ['none', 'estimate', 'accurate']
 
@@ -27,7 +33,7 @@ export interface ParseOptions {
 
 /** Result, transport and include parameters: not filters (system search checks the others per type). */
 export function isControlParam(name: string): boolean {
-  return RESULT_PARAMS.has(name) || TRANSPORT_PARAMS.has(name) || INCLUDE_PARAMS.has(name)
+  return RESULT_PARAMS.has(name) || TRANSPORT_PARAMS.has(name) || INCLUDE_PARAMS.has(name) || CONTAINED_DEFAULTS.has(name)
 }
 
 /**
@@ -49,6 +55,11 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
     if (INCLUDE_PARAMS.has(name)) {
       includes.push([name, raw])
       used.push([name, raw])
+      continue
+    }
+    const containedDefault = CONTAINED_DEFAULTS.get(name)
+    if (containedDefault !== undefined) {
+      if (raw !== containedDefault) throw invalid(`${name}=${raw.slice(0, 40)} is not supported: contained resources are not searched; only ${name}=${containedDefault} (the default) is`, { expression: [name] })
       continue
     }
     if (RESULT_PARAMS.has(name)) {

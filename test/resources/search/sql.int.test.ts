@@ -59,7 +59,8 @@ describe('search: compiled SQL', () => {
     expect(f.statements.length).toBeLessThanOrEqual(3)
     f.statements.length = 0
     await search(f.repo, scope, 'Patient', 'gender=male')
-    expect(f.statements).toHaveLength(2)
+    // One: a first page that holds every match gives the total without a count (total.int.test.ts).
+    expect(f.statements).toHaveLength(1)
   })
 })
 

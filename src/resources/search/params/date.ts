@@ -40,13 +40,18 @@ export interface DateColumns {
 export function dateCondition(v: DateValue, c: DateColumns): RawBuilder<unknown> {
   const { start: s, end: e } = v
   const contained = sql`(${c.low} >= ${s} AND ${c.high('<=', e)})`
+  // The first conjunct of ge, le and eq is implied by the rest (a stored range is never empty:
+  // low < high, with ±infinity for open ends, and Period.start <= Period.end by invariant per-1), so
+  // it changes no result; it is there as a range the planner can scan: `high > s` on
+  // search_date_high (0004_search_gaps.sql), `low < e` / `low >= s` on search_date_lookup. Without it
+  // the OR leaves only (tenant, type, param) as the index condition (test/resources/search/date-range-plan.int.test.ts).
   switch (v.prefix) {
-    case 'eq': return contained
+    case 'eq': return sql`(${c.low} < ${e} AND ${contained})`
     case 'ne': return sql`NOT ${contained}`
     case 'gt': return c.high('>', e)
     case 'lt': return sql`${c.low} < ${s}`
-    case 'ge': return sql`(${c.high('>', e)} OR ${contained})`
-    case 'le': return sql`(${c.low} < ${s} OR ${contained})`
+    case 'ge': return sql`(${c.high('>', s)} AND (${c.high('>', e)} OR ${contained}))`
+    case 'le': return sql`(${c.low} < ${e} AND (${c.low} < ${s} OR ${contained}))`
     case 'sa': return sql`${c.low} >= ${e}`
     case 'eb': return c.high('<=', s)
     case 'ap': return sql`(${c.low} < ${e} AND ${c.high('>', s)})`

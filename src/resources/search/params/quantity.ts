@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { splitUnescaped, unescapeValue } from '../escapes.js'
+import { CANONICAL_SYSTEM, toCanonical, ucumCanonical, UCUM_SYSTEM } from '../../indexing/ucum.js'
 import type { ParamValue } from '../types.js'
 import { numberCondition, parseNumber } from './number.js'
 import { badValue, type ParamType } from './param-type.js'
@@ -9,7 +10,10 @@ type QuantityValue = Extract<ParamValue, { kind: 'quantity' }>
 /**
  * quantity (https://hl7.org/fhir/R4/search.html#quantity): `[prefix]number`, `number|system|code`,
  * `number||unit` (matches the code or the human unit). Number semantics as for number parameters.
- * Units compare as written (no UCUM conversion).
+ * A UCUM `number|http://unitsofmeasure.org|code` whose code ucum.ts knows also matches in canonical
+ * units: the value and its implicit precision range convert to the canonical unit and compare with
+ * the canonical rows (indexing/quantity.ts), so `1000|…|mg` finds a stored `1 g`. Other values
+ * compare as written, and never see the canonical rows.
  */
 export const quantityParam: ParamType<QuantityValue> = {
   table: 'search_quantity',
@@ -24,9 +28,16 @@ export const quantityParam: ParamType<QuantityValue> = {
     return { kind: 'quantity', ...number, system, code }
   },
   where(x, v) {
+    const system = sql.ref(`${x}.system`)
+    const code = sql.ref(`${x}.code`)
     const conditions = [numberCondition(x, v)]
-    if (v.unit !== undefined) conditions.push(sql`(${sql.ref(`${x}.code`)} = ${v.unit} OR ${sql.ref(`${x}.unit`)} = ${v.unit})`)
-    if (v.system !== undefined) conditions.push(sql`${sql.ref(`${x}.system`)} = ${v.system} AND ${sql.ref(`${x}.code`)} = ${v.code}`)
-    return sql`(${sql.join(conditions, sql` AND `)})`
+    if (v.system === undefined) conditions.push(sql`${system} IS DISTINCT FROM ${CANONICAL_SYSTEM}`)
+    if (v.unit !== undefined) conditions.push(sql`(${code} = ${v.unit} OR ${sql.ref(`${x}.unit`)} = ${v.unit})`)
+    if (v.system !== undefined) conditions.push(sql`${system} = ${v.system} AND ${code} = ${v.code}`)
+    const asWritten = sql`(${sql.join(conditions, sql` AND `)})`
+    const canonical = v.system === UCUM_SYSTEM && v.code !== undefined ? ucumCanonical(v.code) : undefined
+    if (!canonical) return asWritten
+    const converted = { prefix: v.prefix, value: toCanonical(canonical, v.value), low: toCanonical(canonical, v.low), high: toCanonical(canonical, v.high) }
+    return sql`(${asWritten} OR (${system} = ${CANONICAL_SYSTEM} AND ${code} = ${canonical.unit} AND ${numberCondition(x, converted)}))`
   },
 }

@@ -11,7 +11,7 @@ export interface BundleLink {
   url: string
 }
 
-export function historyBundle(baseUrl: string, entries: readonly HistoryEntry[], total: number, links: BundleLink[]): string {
+export function historyBundle(baseUrl: string, entries: readonly HistoryEntry[], total: number | undefined, links: BundleLink[]): string {
   const parts = entries.map((e) => {
     const fullUrl = `${baseUrl}/${e.resourceType}/${e.id}`
     const request =

@@ -101,6 +101,8 @@ const COMMON_SEARCH_PARAMS: SearchParamDecl[] = [
   { name: '_sort', type: 'string', documentation: 'Several keys, any parameter, - for descending' },
   { name: '_count', type: 'number', documentation: 'Page size, default 20, at most 1000; keyset paging through next/previous links' },
   { name: '_total', type: 'token', documentation: 'none | estimate | accurate (the default: exact)' },
+  { name: '_contained', type: 'token', documentation: 'Only false (the default): contained resources are not searched; true and both are refused with 400' },
+  { name: '_containedType', type: 'token', documentation: 'Only container (the default)' },
   { name: '_summary', type: 'token', documentation: 'true | text | data | count | false' },
   { name: '_elements', type: 'string' },
   { name: '_include', type: 'string', documentation: 'Type:param[:target], *, :iterate' },
@@ -114,7 +116,8 @@ const MODIFIERS: Record<string, string> = {
   reference: ':[type], :identifier, :missing, :not',
   date: 'prefixes eq ne gt lt ge le sa eb ap; :missing, :not',
   number: 'prefixes eq ne gt lt ge le sa eb ap, implicit precision; :missing, :not',
-  quantity: 'prefixes as number; value|system|code and value||unit (units as written, no UCUM conversion); :missing, :not',
+  quantity: 'prefixes as number; value|system|code and value||unit; UCUM codes (mass, length, volume, time, amount, pressure, Cel/[degF]) also compare in canonical units; :missing, :not',
+  special: 'Location near=lat|long|distance|units (units km, m, [mi_i], [nmi_i]; km when omitted; 10 km when no distance); :missing, :not',
   uri: ':below, :above, :missing, :not',
   composite: 'parts separated by $, matched on the same element; :missing',
 }

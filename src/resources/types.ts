@@ -58,8 +58,11 @@ export interface HistoryQuery {
 
 export interface HistoryPage {
   readonly entries: readonly HistoryEntry[]
-  /** Total number of versions matching (without paging). */
-  readonly total: number
+  /**
+   * Total number of versions matching (without paging); absent for type/system history under an
+   * access policy, where a count of hidden versions would tell what the caller may not see.
+   */
+  readonly total?: number
   /** Cursor for the next page, when there is one. */
   readonly next?: string
 }

@@ -35,6 +35,7 @@ export async function searchType(repo: Repository, request: FastifyRequest, repl
 export function sendSearchPage(request: FastifyRequest, reply: FastifyReply, page: SearchPage, path: string, query: Record<string, unknown>) {
   const { baseUrl } = fhirContext(request)
   const auth = authOf(request)
+  assertLinkedTypesAllowed(auth, page.request.clauses)
   const filter = parseElementFilter(query)
   const entryJson = filter && filter.summary !== 'count' ? (json: string) => JSON.stringify(applyElementFilter(JSON.parse(json) as Resource, filter)) : undefined
   const included = page.included?.filter((e) => mayReadType(auth, e.resourceType))
@@ -43,6 +44,28 @@ export function sendSearchPage(request: FastifyRequest, reply: FastifyReply, pag
     : undefined
   const links = searchLinks(baseUrl, path, page, query._cursor)
   return sendJson(request, reply, searchBundle(baseUrl, page.entries, page.total, links, { entryJson, included, outcome }))
+}
+
+type Filter = SearchPage['request']['clauses'][number]
+
+/**
+ * A chain (`subject:Patient.name=x`) or `_has:Observation:...` searches another type: the token
+ * needs search scope on every type it passes through, or the matches would tell what it may not
+ * read (`Observation?subject:Patient.family=X` by a token without Patient scope). An unqualified
+ * chain passes through every target type that has the parameter; qualify it to need fewer.
+ */
+function assertLinkedTypesAllowed(auth: AuthContext, filters: readonly Filter[]): void {
+  for (const filter of filters) {
+    if (filter.kind === 'chain') {
+      for (const target of filter.targets) {
+        assertAllowed(auth, target.resourceType, 'search')
+        assertLinkedTypesAllowed(auth, [target.filter])
+      }
+    } else if (filter.kind === 'has') {
+      assertAllowed(auth, filter.resourceType, 'search')
+      assertLinkedTypesAllowed(auth, [filter.filter])
+    }
+  }
 }
 
 function mayReadType(auth: AuthContext, type: string): boolean {

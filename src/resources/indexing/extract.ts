@@ -4,6 +4,7 @@ import { indexDateValue } from './date.js'
 import { indexFullText } from './full-text.js'
 import { typedResource } from './expression.js'
 import type { IndexContext } from './index-context.js'
+import { indexNearValue } from './near.js'
 import { indexNumberValue } from './number.js'
 import { indexQuantityValue } from './quantity.js'
 import { indexReferenceValue } from './reference.js'
@@ -23,6 +24,7 @@ const INDEXERS: Partial<Record<SearchParamType, ValueIndexer>> = {
   number: (rows, param, ord, value, _ctx, options) => indexNumberValue(rows, param, ord, value, options),
   quantity: (rows, param, ord, value, _ctx, options) => indexQuantityValue(rows, param, ord, value, options),
   reference: indexReferenceValue,
+  special: (rows, param, ord, value) => indexNearValue(rows, param, ord, value),
 }
 
 /** Composite elements beyond this ordinal are not indexed (ord is a smallint). */

@@ -122,8 +122,8 @@ export class SearchParamRegistry {
     const base = { code, type, url: sp.url, description: sp.description, targets: sp.target }
     if (code === '_id') return { ...base, column: 'id' }
     if (code === '_lastUpdated') return { ...base, column: 'lastUpdated' }
-    // _text, _content, _query and Location.near need engines of their own (full text, geo).
-    if (!sp.expression || type === 'special') return undefined
+    // _text, _content and _query need engines of their own; Location `near` is indexed by near.ts.
+    if (!sp.expression || (type === 'special' && code !== 'near')) return undefined
     const compiled = compileExpression(sp.expression, resourceType)
     if (!compiled) return undefined
     if (type !== 'composite') return { ...base, evaluate: compiled.evaluate }

@@ -129,7 +129,7 @@ function parseSort(params: TypeSearchParams, raw: string | undefined): SortSpec[
       const descending = key.startsWith('-')
       const code = descending ? key.slice(1) : key
       const def = params.byCode.get(code)
-      if (!def || def.type === 'composite' || (!def.evaluate && !def.column) || seen.has(code)) {
+      if (!def || def.type === 'composite' || def.type === 'special' || (!def.evaluate && !def.column) || seen.has(code)) {
         throw invalid(`_sort: '${code}' is not a sortable search parameter of ${params.resourceType} (or is repeated)`, { expression: ['_sort'] })
       }
       seen.add(code)

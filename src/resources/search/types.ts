@@ -108,6 +108,8 @@ export type ParamValue =
   | ReferenceValue
   | { readonly kind: 'uri'; readonly value: string }
   | { readonly kind: 'composite'; readonly parts: readonly ParamValue[] }
+  /** Location `near` (params/near.ts): within `km` great-circle kilometres of the point. */
+  | { readonly kind: 'near'; readonly lat: number; readonly long: number; readonly km: number }
   | CodeSetValue
 
 /**

@@ -27,7 +27,7 @@ describe('search: _contained', () => {
 
   it('refuses _contained=true|both and _containedType=contained with invalid naming the parameter', async () => {
     const scope = await f.newTenant()
-    for (const [query, name] of [['_contained=true', '_contained'], ['_contained=both', '_contained'], ['_contained=maybe', '_contained'], ['_containedType=contained', '_containedType']]) {
+    for (const [query, name] of [['_contained=true', '_contained'], ['_contained=both', '_contained'], ['_contained=maybe', '_contained'], ['_containedType=contained', '_containedType']] as const) {
       const error = await search(f.repo, scope, 'Patient', query).catch((e: unknown) => e)
       expect(isFhirError(error) && error.kind, query).toBe('invalid')
       expect(isFhirError(error) && error.issues[0]?.expression, query).toEqual([name])

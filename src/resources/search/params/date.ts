@@ -43,7 +43,7 @@ export function dateCondition(v: DateValue, c: DateColumns): RawBuilder<unknown>
   // The first conjunct of ge, le and eq is implied by the rest (a stored range is never empty:
   // low < high, with ±infinity for open ends, and Period.start <= Period.end by invariant per-1), so
   // it changes no result; it is there as a range the planner can scan: `high > s` on
-  // search_date_high (0004_search_gaps.sql), `low < e` / `low >= s` on search_date_lookup. Without it
+  // search_date_high (0008_search_gaps.sql), `low < e` / `low >= s` on search_date_lookup. Without it
   // the OR leaves only (tenant, type, param) as the index condition (test/resources/search/date-range-plan.int.test.ts).
   switch (v.prefix) {
     case 'eq': return sql`(${c.low} < ${e} AND ${contained})`

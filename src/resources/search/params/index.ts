@@ -1,5 +1,6 @@
 import type { SearchParamType } from '../../indexing/registry.js'
 import { dateParam } from './date.js'
+import { nearParam } from './near.js'
 import { numberParam } from './number.js'
 import type { ParamType } from './param-type.js'
 import { quantityParam } from './quantity.js'
@@ -19,4 +20,6 @@ export const PARAM_TYPES: Partial<Record<SearchParamType, ParamType>> = {
   quantity: quantityParam as ParamType,
   reference: referenceParam as ParamType,
   uri: uriParam as ParamType,
+  // The only special parameter with index rows: Location `near` (the registry compiles no other).
+  special: nearParam as ParamType,
 }

@@ -28,6 +28,7 @@ const TABLES = {
   },
   uri: { name: 'search_uri', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text']] },
   sort: { name: 'search_sort', columns: [['param', 'text'], ['lo', 'text'], ['hi', 'text']] },
+  text: { name: 'search_text', columns: [['param', 'text'], ['words', 'text']] },
 } as const satisfies Record<string, Table>
 
 type Kind = keyof typeof TABLES

@@ -39,6 +39,7 @@ export interface Database {
   search_quantity: SearchQuantityTable
   search_uri: SearchUriTable
   search_sort: SearchSortTable
+  search_text: SearchTextTable
   async_job: AsyncJobTable
 }
 
@@ -154,6 +155,15 @@ export interface SearchSortTable {
   param: string
   lo: string
   hi: string
+}
+
+/** Full-text words of `_text` / `_content`, one row per resource and parameter (migrations/0009_search_text.sql). */
+export interface SearchTextTable {
+  tenant_id: string
+  resource_type: string
+  id: string
+  param: string
+  words: string
 }
 
 export type TenantRow = Selectable<TenantTable>

@@ -43,6 +43,7 @@ export class BulkRows {
   }
   readonly uri = { ...keys(), param: [] as string[], ord: [] as number[], value: [] as string[] }
   readonly sort = { ...keys(), param: [] as string[], lo: [] as string[], hi: [] as string[] }
+  readonly text = { ...keys(), param: [] as string[], words: [] as string[] }
 
   get size(): number {
     return this.resource.id.length
@@ -66,6 +67,7 @@ export class BulkRows {
     append(this.quantity, x.quantity, w.type, w.id)
     append(this.uri, x.uri, w.type, w.id)
     append(this.sort, x.sort, w.type, w.id)
+    append(this.text, x.text, w.type, w.id)
   }
 }
 

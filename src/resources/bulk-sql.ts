@@ -31,6 +31,7 @@ const INDEX_TABLES: readonly { table: string; columns: readonly [string, string]
   },
   { table: 'search_uri', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text']] },
   { table: 'search_sort', columns: [['param', 'text'], ['lo', 'text'], ['hi', 'text']] },
+  { table: 'search_text', columns: [['param', 'text'], ['words', 'text']] },
 ]
 
 /** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote). */
@@ -121,6 +122,7 @@ function indexParams(rows: BulkRows): unknown[] {
   const q = rows.quantity
   const u = rows.uri
   const o = rows.sort
+  const w = rows.text
   return [
     s.rtype, s.rid, s.param, s.ord, s.value, s.exact,
     k.rtype, k.rid, k.param, k.ord, k.system, k.code, k.display, k.typeSystem, k.typeCode,
@@ -130,6 +132,7 @@ function indexParams(rows: BulkRows): unknown[] {
     q.rtype, q.rid, q.param, q.ord, q.low, q.high, q.system, q.code, q.unit,
     u.rtype, u.rid, u.param, u.ord, u.value,
     o.rtype, o.rid, o.param, o.lo, o.hi,
+    w.rtype, w.rid, w.param, w.words,
   ]
 }
 

@@ -36,6 +36,7 @@ const TABLE_COLUMNS = {
   },
   uri: { table: 'search_uri', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['value', 'value', 'text']] },
   sort: { table: 'search_sort', columns: [['param', 'param', 'text'], ['lo', 'lo', 'text'], ['hi', 'hi', 'text']] },
+  text: { table: 'search_text', columns: [['param', 'param', 'text'], ['words', 'words', 'text']] },
 } satisfies Partial<Record<keyof IndexRows, { table: (typeof INDEX_TABLES)[number]; columns: [string, string, string][] }>>
 
 type Field = keyof typeof TABLE_COLUMNS

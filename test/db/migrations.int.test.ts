@@ -28,6 +28,7 @@ const EXPECTED: Record<string, string[]> = {
   search_quantity: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'system', 'code', 'unit'],
   search_uri: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value'],
   search_sort: ['tenant_id', 'resource_type', 'id', 'param', 'lo', 'hi'],
+  search_text: ['tenant_id', 'resource_type', 'id', 'param', 'words'],
   async_job: ['tenant_id', 'job_id', 'kind', 'status', 'owner', 'request_url', 'progress_done', 'progress_total', 'progress_message', 'result', 'error', 'created_at', 'started_at', 'heartbeat_at', 'finished_at', 'last_polled_at'],
 }
 

@@ -28,38 +28,28 @@ export function textWords(text: string): string[] {
 }
 
 /**
- * Full-text index rows, stored as search_string rows (value = exact = the normalised word) under
- * the parameters `_text` (the narrative, `text.div` without its markup) and `_content` (the other
- * strings of the resource; a `_content` search looks in both, so narrative words are stored once).
- * A word search is then a prefix range on
- * search_string_lookup, tenant first, on PostgreSQL and PGlite alike: no tsvector/GIN index (which
- * could not lead with tenant_id without btree_gin) and no `unaccent` extension (PGlite lacks it).
+ * Full-text words of a resource, one search_text row per parameter: `_text` (the narrative,
+ * `text.div` without its markup) and `_content` (every string of the resource, narrative included),
+ * each the distinct normalised words separated by spaces. A word search is a GIN lookup of a
+ * prefix (`'jose':*`) over their tsvector (migrations/0009_search_text.sql), on PostgreSQL and PGlite
+ * alike: no `unaccent` (PGlite lacks it), the accents are stripped here.
  */
 export function indexFullText(rows: IndexRows, resource: Resource): void {
   const div = (resource as { text?: { div?: unknown } }).text?.div
   const narrative = typeof div === 'string' ? narrativeText(div) : ''
-  const narrativeWords = new Set(narrative ? textWords(narrative) : [])
-  addWords(rows, '_text', narrativeWords)
+  const narrativeWords = new Set(narrative ? textWords(narrative).slice(0, MAX_WORDS) : [])
+  rows.addText('_text', [...narrativeWords])
   const content: string[] = []
   collectStrings(resource, content, 0)
-  const words = new Set<string>()
+  const words = new Set<string>(narrativeWords)
   for (const text of content) {
     for (const word of textWords(text)) {
-      if (narrativeWords.has(word)) continue
       words.add(word)
       if (words.size >= MAX_WORDS) break
     }
     if (words.size >= MAX_WORDS) break
   }
-  addWords(rows, '_content', [...words])
-}
-
-function addWords(rows: IndexRows, param: '_text' | '_content', words: Iterable<string>) {
-  let n = 0
-  for (const word of words) {
-    rows.addString(param, 0, word, word)
-    if (++n >= MAX_WORDS) return
-  }
+  rows.addText('_content', [...words])
 }
 
 function collectStrings(value: unknown, out: string[], depth: number): void {

@@ -11,6 +11,7 @@ export const INDEX_TABLES = [
   'search_quantity',
   'search_uri',
   'search_sort',
+  'search_text',
 ] as const
 
 interface Target {
@@ -68,5 +69,7 @@ export function insertIndexCtes(t: Target, rows: IndexRows, gate: string): RawBu
   if (u.param.length) add('i6', 'search_uri', ['param', 'ord', 'value'], [text(u.param), ord(u.ord), text(u.value)])
   const o = rows.sort
   if (o.param.length) add('i7', 'search_sort', ['param', 'lo', 'hi'], [text(o.param), text(o.lo), text(o.hi)])
+  const w = rows.text
+  if (w.param.length) add('i8', 'search_text', ['param', 'words'], [text(w.param), text(w.words)])
   return ctes
 }

@@ -30,6 +30,8 @@ export class IndexRows {
   }
   readonly uri = { param: [] as string[], ord: [] as number[], value: [] as string[] }
   readonly sort = { param: [] as string[], lo: [] as string[], hi: [] as string[] }
+  /** Full-text words per parameter (`_text`, `_content`): one row each, words separated by single spaces. */
+  readonly text = { param: [] as string[], words: [] as string[] }
 
   private readonly seen = new Set<string>()
 
@@ -74,6 +76,11 @@ export class IndexRows {
   addUri(param: string, ord: number, value: string) {
     if (!this.isNew(`u\0${param}\0${ord}\0${value}`)) return
     push(this.uri, { param, ord, value })
+  }
+
+  /** The full-text words of `_text` or `_content` (normalised, no spaces inside a word). */
+  addText(param: '_text' | '_content', words: readonly string[]) {
+    if (words.length) push(this.text, { param, words: words.join(' ') })
   }
 
   /** Widens the resource's sort range for `param` to include [lo, hi]. */

@@ -1,5 +1,4 @@
 import { sql, type RawBuilder } from 'kysely'
-import { MAX_CHAR } from './params/string.js'
 import { col, indexKey, sameType, typeValue, type RowScope } from './scope.js'
 import type { ChainFilter, CompartmentFilter, HasFilter, ListFilter, SearchFilter, TextFilter } from './types.js'
 
@@ -46,25 +45,16 @@ export function hasCondition(scope: RowScope, filter: HasFilter, x: string, comp
 }
 
 /**
- * `_text` / `_content`: the words are index rows of search_string under the parameter `_text`
- * (narrative) / `_content` (the rest; written by indexing/full-text.ts), so each word is a prefix range on
- * search_string_lookup, like a string search. All words of a value must be present; values are OR.
+ * `_text` / `_content`: one search_text row per resource and parameter holds its words
+ * (indexing/full-text.ts); the condition is a tsquery of word prefixes, AND within a value, OR
+ * across values, answered by the GIN index over the words' tsvector (migrations/0009_search_text.sql).
+ * The words are letters and digits only (textWords), so they need no quoting beyond the quotes here.
  */
 export function textCondition(scope: RowScope, filter: TextFilter, x: string): RawBuilder<unknown> {
-  const values = filter.values.map((words, i) =>
-    sql`(${sql.join(
-      words.map((word, j) => {
-        const w = `${x}v${i}w${j}`
-        const value = sql.raw(`${w}.value`)
-        const key = sql`${sql.raw(w)}.tenant_id = ${scope.tenantId} AND ${sameType(scope, w)} AND ${sql.raw(w)}.id = ${col(scope, 'id')}`
-        // Narrative words are stored once, under _text: a _content search reads both parameters.
-        const param = filter.name === '_text' ? sql`${sql.raw(w)}.param = '_text'` : sql`${sql.raw(w)}.param IN ('_content', '_text')`
-        return sql`EXISTS (SELECT 1 FROM search_string ${sql.raw(w)} WHERE ${key} AND ${param} AND ${value} >= ${word} AND ${value} < ${word + MAX_CHAR})`
-      }),
-      sql` AND `,
-    )})`,
-  )
-  return sql`(${sql.join(values, sql` OR `)})`
+  const query = filter.values.map((words) => `(${words.map((w) => `'${w}':*`).join(' & ')})`).join(' | ')
+  const t = (c: string) => sql.raw(`${x}.${c}`)
+  return sql`EXISTS (SELECT 1 FROM search_text ${sql.raw(x)} WHERE ${t('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${t('id')} = ${col(scope, 'id')}
+    AND ${t('param')} = ${filter.name} AND array_to_tsvector(string_to_array(${t('words')}, ' ')) @@ ${query}::tsquery)`
 }
 
 /** `_list`: the row is an `item` of one of the Lists (their index rows: current versions only). */

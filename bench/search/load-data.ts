@@ -7,6 +7,8 @@
  * would otherwise update ~20 B-trees), then VACUUM ANALYZE. A state row records the size; the
  * next run reuses the database when it matches (`--reload` forces a new load).
  */
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { createDb } from '../../src/db/connect.js'
@@ -22,6 +24,8 @@ import { generateTenant } from './generate.js'
 
 /** Bump when generate.ts changes what it writes: a database loaded by another version is reloaded. */
 export const GENERATOR_VERSION = 1
+/** The newest migration: a dataset loaded under an older schema (other index rows) is reloaded. */
+const SCHEMA = readdirSync(fileURLToPath(new URL('../../migrations', import.meta.url))).filter((f) => f.endsWith('.sql')).sort().pop() ?? ''
 const BATCH_RESOURCES = 2000
 const WRITERS = 2
 const VALIDATED_SAMPLE = 300
@@ -51,6 +55,8 @@ export function tenantPlan(size: number): TenantPlan[] {
 export interface LoadState {
   size: number
   generator: number
+  /** The newest migration when the data was loaded. */
+  schema?: string
   loadedAt: string
   loadSeconds: number
   /** Resources per tenant and type, and index rows written. */
@@ -77,8 +83,8 @@ export function databaseUrl(adminUrl: string, database: string): string {
 /** Loads the dataset unless the database already holds it; returns what is there. */
 export async function ensureLoaded(o: LoadOptions): Promise<{ state: LoadState; loadedNow: boolean }> {
   const existing = o.reload ? undefined : await readState(o)
-  if (existing && existing.size === o.size && existing.generator === GENERATOR_VERSION) return { state: existing, loadedNow: false }
-  if (existing) o.log(`Database ${o.database} holds size ${existing.size} (generator v${existing.generator}); reloading for size ${o.size}`)
+  if (existing && existing.size === o.size && existing.generator === GENERATOR_VERSION && existing.schema === SCHEMA) return { state: existing, loadedNow: false }
+  if (existing) o.log(`Database ${o.database} holds size ${existing.size} (generator v${existing.generator}, schema ${existing.schema ?? 'older'}); reloading for size ${o.size}, schema ${SCHEMA}`)
   return { state: await load(o), loadedNow: true }
 }
 
@@ -148,7 +154,7 @@ async function load(o: LoadOptions): Promise<LoadState> {
     await pool.query('VACUUM ANALYZE')
     phase('vacuum analyze')
     const loadSeconds = (performance.now() - started) / 1000
-    const state: LoadState = { size: o.size, generator: GENERATOR_VERSION, loadedAt: new Date().toISOString(), loadSeconds, counts, indexRows, phases }
+    const state: LoadState = { size: o.size, generator: GENERATOR_VERSION, schema: SCHEMA, loadedAt: new Date().toISOString(), loadSeconds, counts, indexRows, phases }
     await pool.query('CREATE TABLE bench_search_state (state jsonb NOT NULL)')
     await pool.query('INSERT INTO bench_search_state (state) VALUES ($1)', [JSON.stringify(state)])
     return state

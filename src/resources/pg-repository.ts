@@ -12,6 +12,7 @@ import { reindexResources } from './reindex.js'
 import { readEverything } from './everything.js'
 import { writeMany } from './bulk-write.js'
 import { PlannerStatistics } from './planner-statistics.js'
+import { CreateCoalescer } from './create-coalescer.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
 import { ResourceStore, type CurrentVersion } from './resource-store.js'
@@ -36,6 +37,8 @@ export interface RepositoryDeps {
   searchParams?: SearchParamRegistry
   /** How long another instance's SearchParameter change may go unseen here (ms; tenant-params.ts). */
   searchParamRefreshMs?: number
+  /** Concurrent plain creates share one multi-row statement (create-coalescer.ts); on unless false. */
+  groupCommit?: boolean
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
@@ -43,7 +46,13 @@ export function createPgRepository(deps: RepositoryDeps): Repository {
   const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
   const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl }
   const statistics = new PlannerStatistics(deps.db)
-  return new PgRepository(deps.db, deps.clock ?? (() => new Date()), search, undefined, { statistics, written: 0 })
+  const clock = deps.clock ?? (() => new Date())
+  const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })
+  if (deps.groupCommit !== false) {
+    root.useCoalescer(new CreateCoalescer(async (tenantId, resources) =>
+      writeMany({ db: deps.db, clock, search: await root.searchConfigFor(tenantId) }, tenantId, resources.map((resource) => ({ mode: 'create' as const, resource })))))
+  }
+  return root
 }
 
 /** Where committed writes are counted for the planner statistics; a transaction counts in its own and reports on commit. */
@@ -64,6 +73,16 @@ class PgRepository implements Repository {
     private readonly writes?: WriteCounter,
   ) {
     this.store = new ResourceStore(db)
+  }
+
+  private coalescer?: CreateCoalescer
+
+  useCoalescer(coalescer: CreateCoalescer) {
+    this.coalescer = coalescer
+  }
+
+  searchConfigFor(tenantId: string): Promise<SearchConfig> {
+    return this.searchFor(tenantId)
   }
 
   /** The search config with the tenant's own SearchParameters in force (indexing/tenant-params.ts). */
@@ -88,6 +107,13 @@ class PgRepository implements Repository {
 
   async create(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
     assertKnownType(resource.resourceType)
+    // Group commit (create-coalescer.ts): only for a server-assigned id outside a transaction, and
+    // not for SearchParameters, whose write changes how everything after it is indexed.
+    if (this.coalescer && options.id === undefined && resource.resourceType !== 'SearchParameter') {
+      const result = await this.coalescer.create(scope.tenantId, resource)
+      this.noteWrite(scope.tenantId, resource.resourceType)
+      return result
+    }
     if (options.id !== undefined) assertId(options.id)
     const id = options.id ?? randomUUID()
     const lastUpdated = this.clock()

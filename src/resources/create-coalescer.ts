@@ -1,0 +1,76 @@
+import type { Resource } from '@medplum/fhirtypes'
+import type { BulkWriteOutcome } from './bulk-types.js'
+import type { WriteResult } from './types.js'
+
+interface Waiting {
+  readonly resource: Resource
+  resolve(result: WriteResult): void
+  reject(error: unknown): void
+}
+
+/** Writes a tenant's batch of new resources (the bulk path: a few multi-row statements). */
+export type WriteBatch = (tenantId: string, resources: readonly Resource[]) => Promise<readonly BulkWriteOutcome[]>
+
+/**
+ * Group commit for plain creates (POST with a server-assigned id, outside a transaction). A
+ * create is written at once when the tenant has a free writer; creates that arrive while its
+ * writers are busy wait and go together in the next batch, one multi-row statement for all of
+ * them (bulk-write.ts). Under load that turns N statements — each with its own planning, foreign
+ * key check, commit and WAL flush, ~1.8 ms of PostgreSQL CPU per create at 16 clients — into one
+ * of about 0.6 ms per resource; at concurrency 1 nothing waits, so nothing changes.
+ *
+ * Each create keeps its own outcome: validation and every other per-item failure reject only its
+ * caller (the bulk path reports failures per item), and a batch that fails as a whole (a lost
+ * connection) rejects each waiting create with that error, as its own statement would have.
+ */
+export class CreateCoalescer {
+  private readonly queues = new Map<string, Waiting[]>()
+  private readonly writers = new Map<string, number>()
+
+  constructor(
+    private readonly writeBatch: WriteBatch,
+    private readonly options: { readonly writersPerTenant?: number; readonly maxBatch?: number } = {},
+  ) {}
+
+  create(tenantId: string, resource: Resource): Promise<WriteResult> {
+    return new Promise<WriteResult>((resolve, reject) => {
+      const queue = this.queues.get(tenantId) ?? []
+      queue.push({ resource, resolve, reject })
+      this.queues.set(tenantId, queue)
+      if ((this.writers.get(tenantId) ?? 0) < (this.options.writersPerTenant ?? 2)) void this.drain(tenantId)
+    })
+  }
+
+  private async drain(tenantId: string): Promise<void> {
+    this.writers.set(tenantId, (this.writers.get(tenantId) ?? 0) + 1)
+    try {
+      for (;;) {
+        const queue = this.queues.get(tenantId)
+        if (!queue?.length) break
+        const batch = queue.splice(0, this.options.maxBatch ?? 500)
+        await this.write(tenantId, batch)
+      }
+    } finally {
+      const left = (this.writers.get(tenantId) ?? 1) - 1
+      if (left > 0) this.writers.set(tenantId, left)
+      else this.writers.delete(tenantId)
+      if (!this.queues.get(tenantId)?.length) this.queues.delete(tenantId)
+    }
+  }
+
+  private async write(tenantId: string, batch: readonly Waiting[]): Promise<void> {
+    let outcomes: readonly BulkWriteOutcome[]
+    try {
+      outcomes = await this.writeBatch(tenantId, batch.map((w) => w.resource))
+    } catch (err) {
+      for (const w of batch) w.reject(err)
+      return
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i]
+      if (!outcome) w.reject(new Error('the batch write returned no outcome for this create'))
+      else if (outcome.status === 'failed') w.reject(outcome.error)
+      else w.resolve({ stored: outcome.stored, created: true, resource: outcome.resource })
+    })
+  }
+}

@@ -49,8 +49,17 @@ export function createPgRepository(deps: RepositoryDeps): Repository {
   const clock = deps.clock ?? (() => new Date())
   const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })
   if (deps.groupCommit !== false) {
-    root.useCoalescer(new CreateCoalescer(async (tenantId, resources) =>
-      writeMany({ db: deps.db, clock, search: await root.searchConfigFor(tenantId) }, tenantId, resources.map((resource) => ({ mode: 'create' as const, resource })))))
+    root.useCoalescer(
+      new CreateCoalescer(
+        (tenantId, resource) => root.createAlone({ tenantId }, resource),
+        async (tenantId, resources) => {
+          const items = resources.map((resource) => ({ mode: 'create' as const, resource }))
+          const outcomes = await writeMany({ db: deps.db, clock, search: await root.searchConfigFor(tenantId) }, tenantId, items)
+          root.countWrites(outcomes.filter((o) => o.status !== 'failed').length)
+          return outcomes
+        },
+      ),
+    )
   }
   return root
 }
@@ -79,6 +88,11 @@ class PgRepository implements Repository {
 
   useCoalescer(coalescer: CreateCoalescer) {
     this.coalescer = coalescer
+  }
+
+  /** Writes made outside this repository's own methods (the coalescer's batches), for the planner statistics. */
+  countWrites(n: number) {
+    this.noteWrite('', '', n)
   }
 
   searchConfigFor(tenantId: string): Promise<SearchConfig> {
@@ -111,9 +125,13 @@ class PgRepository implements Repository {
     // not for SearchParameters, whose write changes how everything after it is indexed.
     if (this.coalescer && options.id === undefined && resource.resourceType !== 'SearchParameter') {
       const result = await this.coalescer.create(scope.tenantId, resource)
-      this.noteWrite(scope.tenantId, resource.resourceType)
       return result
     }
+    return this.createAlone(scope, resource, options)
+  }
+
+  /** One create in its own statement (the coalescer's path when nothing else waits). */
+  async createAlone(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
     if (options.id !== undefined) assertId(options.id)
     const id = options.id ?? randomUUID()
     const lastUpdated = this.clock()

@@ -50,6 +50,9 @@ export async function searchCompartmentAll(
   const count = parseCount(query._count) || DEFAULT_PAGE_SIZE
   const cursor = typeof query._cursor === 'string' ? query._cursor : undefined
   const { scope, baseUrl } = fhirContext(request)
+  // The compartment's own resource must be readable (a 404 as for a read otherwise): paging links
+  // over another patient's compartment would tell how much it holds even with every entry hidden.
+  if (scope.access) await repo.read(scope, compartment.resourceType, compartment.id)
   const page = await repo.everything(scope, {
     compartment: compartment.resourceType,
     ids: [compartment.id],

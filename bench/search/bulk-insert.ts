@@ -5,35 +5,21 @@
  * tables hold exactly what POSTs would have written.
  */
 import type pg from 'pg'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from '../../src/resources/indexing/index-tables.js'
 import type { IndexRows } from '../../src/resources/indexing/rows.js'
 
 interface Table {
   name: string
-  /** Columns after (tenant_id, resource_type, id), with their array cast. */
-  columns: readonly (readonly [column: string, cast: string])[]
+  /** Columns after (tenant_id, resource_type, id): IndexRows field, column, array cast. */
+  columns: readonly (readonly [field: string, column: string, cast: string])[]
 }
 
-const TABLES = {
-  string: { name: 'search_string', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text'], ['exact', 'text']] },
-  token: {
-    name: 'search_token',
-    columns: [['param', 'text'], ['ord', 'int2'], ['system', 'text'], ['code', 'text'], ['display', 'text'], ['type_system', 'text'], ['type_code', 'text']],
-  },
-  reference: { name: 'search_reference', columns: [['param', 'text'], ['ord', 'int2'], ['ref_type', 'text'], ['ref_id', 'text']] },
-  date: { name: 'search_date', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'timestamptz'], ['high', 'timestamptz']] },
-  number: { name: 'search_number', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric']] },
-  quantity: {
-    name: 'search_quantity',
-    columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
-  },
-  uri: { name: 'search_uri', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text']] },
-  sort: { name: 'search_sort', columns: [['param', 'text'], ['lo', 'text'], ['hi', 'text']] },
-  text: { name: 'search_text', columns: [['param', 'text'], ['words', 'text']] },
-} as const satisfies Record<string, Table>
+/** The server's own description of the index tables (src/resources/indexing/index-tables.ts). */
+const TABLES = Object.fromEntries(
+  INDEX_FIELDS.map((field) => [field, { name: INDEX_TABLE_COLUMNS[field].table, columns: INDEX_TABLE_COLUMNS[field].columns }]),
+) as unknown as Record<IndexField, Table>
 
-type Kind = keyof typeof TABLES
-/** IndexRows' property names per column, where they differ from the column name. */
-const FIELD: Record<string, string> = { type_system: 'typeSystem', type_code: 'typeCode', ref_type: 'refType', ref_id: 'refId' }
+type Kind = IndexField
 
 export const INDEX_TABLE_NAMES = Object.values(TABLES).map((t) => t.name)
 
@@ -51,7 +37,7 @@ export class BulkBatch {
     r.lastUpdated.push(lastUpdated)
     r.content.push(json)
     this.resources++
-    for (const kind of Object.keys(TABLES) as Kind[]) {
+    for (const kind of INDEX_FIELDS) {
       const source = rows[kind] as unknown as Record<string, unknown[]>
       const n = source.param!.length
       if (n === 0) continue
@@ -65,8 +51,8 @@ export class BulkBatch {
         buffer.owner[1]!.push(resourceType)
         buffer.owner[2]!.push(id)
       }
-      TABLES[kind].columns.forEach(([column], c) => {
-        const values = source[FIELD[column] ?? column]!
+      TABLES[kind].columns.forEach(([field], c) => {
+        const values = source[field]!
         for (let i = 0; i < n; i++) buffer.values[c]!.push(values[i])
       })
       this.indexRows += n
@@ -91,8 +77,8 @@ export class BulkBatch {
     ]
     for (const [kind, buffer] of this.index) {
       const table: Table = TABLES[kind]
-      const columns = table.columns.map(([c]) => c)
-      const casts = ['text', 'text', 'text', ...table.columns.map(([, cast]) => cast)].map((cast, i) => `$${i + 1}::${cast}[]`)
+      const columns = table.columns.map(([, c]) => c)
+      const casts = ['text', 'text', 'text', ...table.columns.map(([, , cast]) => cast)].map((cast, i) => `$${i + 1}::${cast}[]`)
       out.push({
         text: `INSERT INTO ${table.name} (tenant_id, resource_type, id, ${columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`,
         values: [...buffer.owner, ...buffer.values],

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
 import type { BulkRows } from './bulk-rows.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS } from './indexing/index-tables.js'
 
 /**
  * The SQL of the bulk write path (bulk-write.ts): a batch of resources in ONE statement per kind
@@ -16,23 +17,10 @@ function params(first: number) {
   return (pgType: string) => `$${n++}::${pgType}`
 }
 
-const INDEX_TABLES: readonly { table: string; columns: readonly [string, string][] }[] = [
-  { table: 'search_string', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text'], ['exact', 'text']] },
-  {
-    table: 'search_token',
-    columns: [['param', 'text'], ['ord', 'int2'], ['system', 'text'], ['code', 'text'], ['display', 'text'], ['type_system', 'text'], ['type_code', 'text']],
-  },
-  { table: 'search_reference', columns: [['param', 'text'], ['ord', 'int2'], ['ref_type', 'text'], ['ref_id', 'text']] },
-  { table: 'search_date', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'timestamptz'], ['high', 'timestamptz']] },
-  { table: 'search_number', columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric']] },
-  {
-    table: 'search_quantity',
-    columns: [['param', 'text'], ['ord', 'int2'], ['low', 'numeric'], ['high', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
-  },
-  { table: 'search_uri', columns: [['param', 'text'], ['ord', 'int2'], ['value', 'text']] },
-  { table: 'search_sort', columns: [['param', 'text'], ['lo', 'text'], ['hi', 'text']] },
-  { table: 'search_text', columns: [['param', 'text'], ['words', 'text']] },
-]
+const INDEX_TABLES = INDEX_FIELDS.map((field) => {
+  const { table, columns } = INDEX_TABLE_COLUMNS[field]
+  return { table, columns: columns.map(([, column, pgType]) => [column, pgType] as const) }
+})
 
 /** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote). */
 function indexInsertCtes(next: (t: string) => string): string {
@@ -114,26 +102,11 @@ const MATCH_IDENTIFIERS_SQL = `SELECT k.n::int AS n, m.id
   ) m`
 
 function indexParams(rows: BulkRows): unknown[] {
-  const s = rows.string
-  const k = rows.token
-  const r = rows.reference
-  const d = rows.date
-  const n = rows.number
-  const q = rows.quantity
-  const u = rows.uri
-  const o = rows.sort
-  const w = rows.text
-  return [
-    s.rtype, s.rid, s.param, s.ord, s.value, s.exact,
-    k.rtype, k.rid, k.param, k.ord, k.system, k.code, k.display, k.typeSystem, k.typeCode,
-    r.rtype, r.rid, r.param, r.ord, r.refType, r.refId,
-    d.rtype, d.rid, d.param, d.ord, d.low, d.high,
-    n.rtype, n.rid, n.param, n.ord, n.low, n.high,
-    q.rtype, q.rid, q.param, q.ord, q.low, q.high, q.system, q.code, q.unit,
-    u.rtype, u.rid, u.param, u.ord, u.value,
-    o.rtype, o.rid, o.param, o.lo, o.hi,
-    w.rtype, w.rid, w.param, w.words,
-  ]
+  // Per table: the row owners' types and ids, then its columns, in INDEX_TABLES order.
+  return INDEX_FIELDS.flatMap((field) => {
+    const source = rows[field] as unknown as Record<string, unknown[]>
+    return [source.rtype, source.rid, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key])]
+  })
 }
 
 type Key = { resource_type: string; id: string }

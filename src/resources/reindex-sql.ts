@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import { INDEX_TABLES } from './indexing/index-writes.js'
 import type { IndexRows } from './indexing/rows.js'
 
@@ -10,36 +11,9 @@ export interface WalkedRow {
   readonly json: string
 }
 
-/**
- * Where each IndexRows column goes: table, then [field, column, SQL array type] in the order of
- * index-writes.ts `insertIndexCtes` (test/http/reindex.http.test.ts checks that a reindex writes
- * exactly the rows a normal write does, for every table).
- */
-const TABLE_COLUMNS = {
-  string: { table: 'search_string', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['value', 'value', 'text'], ['exact', 'exact', 'text']] },
-  token: {
-    table: 'search_token',
-    columns: [
-      ['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['system', 'system', 'text'], ['code', 'code', 'text'], ['display', 'display', 'text'],
-      ['typeSystem', 'type_system', 'text'], ['typeCode', 'type_code', 'text'],
-    ],
-  },
-  reference: { table: 'search_reference', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['refType', 'ref_type', 'text'], ['refId', 'ref_id', 'text']] },
-  date: { table: 'search_date', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['low', 'low', 'timestamptz'], ['high', 'high', 'timestamptz']] },
-  number: { table: 'search_number', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['low', 'low', 'numeric'], ['high', 'high', 'numeric']] },
-  quantity: {
-    table: 'search_quantity',
-    columns: [
-      ['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['low', 'low', 'numeric'], ['high', 'high', 'numeric'], ['system', 'system', 'text'],
-      ['code', 'code', 'text'], ['unit', 'unit', 'text'],
-    ],
-  },
-  uri: { table: 'search_uri', columns: [['param', 'param', 'text'], ['ord', 'ord', 'int2'], ['value', 'value', 'text']] },
-  sort: { table: 'search_sort', columns: [['param', 'param', 'text'], ['lo', 'lo', 'text'], ['hi', 'hi', 'text']] },
-  text: { table: 'search_text', columns: [['param', 'param', 'text'], ['words', 'words', 'text']] },
-} satisfies Partial<Record<keyof IndexRows, { table: (typeof INDEX_TABLES)[number]; columns: [string, string, string][] }>>
-
-type Field = keyof typeof TABLE_COLUMNS
+// Where each IndexRows column goes: indexing/index-tables.ts (test/http/reindex.http.test.ts checks
+// that a reindex writes exactly the rows a normal write does, for every table).
+type Field = IndexField
 
 /** The index rows of a batch of resources of one type, column-wise per table, each row tagged with its resource id. */
 export class BatchIndexRows {
@@ -47,11 +21,11 @@ export class BatchIndexRows {
   private readonly columns = new Map<Field, unknown[][]>()
 
   add(id: string, rows: IndexRows): void {
-    for (const field of Object.keys(TABLE_COLUMNS) as Field[]) {
+    for (const field of INDEX_FIELDS) {
       const source = rows[field] as unknown as Record<string, unknown[]>
       const n = source.param!.length
       if (!n) continue
-      const spec = TABLE_COLUMNS[field]
+      const spec = INDEX_TABLE_COLUMNS[field]
       let owner = this.owners.get(field)
       let target = this.columns.get(field)
       if (!owner || !target) {
@@ -88,7 +62,7 @@ export class BatchIndexRows {
         ctes.push(sql`${sql.raw(`d_${table}`)} AS (DELETE FROM ${sql.table(table)} t WHERE ${ofBatch})`)
         continue
       }
-      const spec = TABLE_COLUMNS[field]
+      const spec = INDEX_TABLE_COLUMNS[field]
       const names = spec.columns.map(([, column]) => column)
       const arrays = [sql`${owner}::text[]`, ...this.columns.get(field)!.map((values, c) => sql`${values}::${sql.raw(spec.columns[c]![2])}[]`)]
       // `param` with plain `=`: with the id, the hash key of the delete's anti-join. The insert's
@@ -112,7 +86,7 @@ export class BatchIndexRows {
   }
 }
 
-const FIELD_OF_TABLE = new Map<string, Field>((Object.keys(TABLE_COLUMNS) as Field[]).map((field) => [TABLE_COLUMNS[field].table, field]))
+const FIELD_OF_TABLE = new Map<string, Field>((INDEX_FIELDS).map((field) => [INDEX_TABLE_COLUMNS[field].table, field]))
 
 /** The next `limit` current, non-deleted resources of a type after `afterId` (primary-key order). */
 export async function readBatch(db: Kysely<Database>, tenantId: string, resourceType: string, afterId: string, limit: number): Promise<WalkedRow[]> {

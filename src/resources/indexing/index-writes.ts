@@ -1,18 +1,9 @@
 import { sql, type RawBuilder } from 'kysely'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS } from './index-tables.js'
 import type { IndexRows } from './rows.js'
 
 /** The index tables, in the order their CTEs are written (a fixed order keeps lock order stable). */
-export const INDEX_TABLES = [
-  'search_string',
-  'search_token',
-  'search_reference',
-  'search_date',
-  'search_number',
-  'search_quantity',
-  'search_uri',
-  'search_sort',
-  'search_text',
-] as const
+export const INDEX_TABLES = INDEX_FIELDS.map((field) => INDEX_TABLE_COLUMNS[field].table)
 
 interface Target {
   tenantId: string
@@ -38,38 +29,14 @@ export function deleteIndexCtes(t: Target, gate: string): RawBuilder<unknown>[] 
  */
 export function insertIndexCtes(t: Target, rows: IndexRows, gate: string): RawBuilder<unknown>[] {
   const ctes: RawBuilder<unknown>[] = []
-  const add = (name: string, table: string, columns: string[], arrays: RawBuilder<unknown>[]) => {
-    ctes.push(sql`${sql.raw(name)} AS (INSERT INTO ${sql.table(table)} (tenant_id, resource_type, id, ${sql.raw(columns.join(', '))})
+  INDEX_FIELDS.forEach((field, i) => {
+    const source = rows[field] as unknown as Record<string, readonly unknown[]>
+    if (!source.param!.length) return
+    const { table, columns } = INDEX_TABLE_COLUMNS[field]
+    const arrays = columns.map(([key, , pgType]) => sql`${source[key]}::${sql.raw(pgType)}[]`)
+    ctes.push(sql`${sql.raw(`i${i}`)} AS (INSERT INTO ${sql.table(table)} (tenant_id, resource_type, id, ${sql.raw(columns.map(([, c]) => c).join(', '))})
       SELECT ${t.tenantId}, ${t.resourceType}, ${t.id}, u.* FROM unnest(${sql.join(arrays)}) AS u
       WHERE EXISTS (SELECT 1 FROM ${sql.table(gate)}))`)
-  }
-  const text = (v: readonly (string | null)[]) => sql`${v}::text[]`
-  const ord = (v: readonly number[]) => sql`${v}::int2[]`
-  const s = rows.string
-  if (s.param.length) add('i0', 'search_string', ['param', 'ord', 'value', 'exact'], [text(s.param), ord(s.ord), text(s.value), text(s.exact)])
-  const k = rows.token
-  if (k.param.length) {
-    add('i1', 'search_token', ['param', 'ord', 'system', 'code', 'display', 'type_system', 'type_code'], [
-      text(k.param), ord(k.ord), text(k.system), text(k.code), text(k.display), text(k.typeSystem), text(k.typeCode),
-    ])
-  }
-  const r = rows.reference
-  if (r.param.length) add('i2', 'search_reference', ['param', 'ord', 'ref_type', 'ref_id'], [text(r.param), ord(r.ord), text(r.refType), text(r.refId)])
-  const d = rows.date
-  if (d.param.length) add('i3', 'search_date', ['param', 'ord', 'low', 'high'], [text(d.param), ord(d.ord), sql`${d.low}::timestamptz[]`, sql`${d.high}::timestamptz[]`])
-  const n = rows.number
-  if (n.param.length) add('i4', 'search_number', ['param', 'ord', 'low', 'high'], [text(n.param), ord(n.ord), sql`${n.low}::numeric[]`, sql`${n.high}::numeric[]`])
-  const q = rows.quantity
-  if (q.param.length) {
-    add('i5', 'search_quantity', ['param', 'ord', 'low', 'high', 'system', 'code', 'unit'], [
-      text(q.param), ord(q.ord), sql`${q.low}::numeric[]`, sql`${q.high}::numeric[]`, text(q.system), text(q.code), text(q.unit),
-    ])
-  }
-  const u = rows.uri
-  if (u.param.length) add('i6', 'search_uri', ['param', 'ord', 'value'], [text(u.param), ord(u.ord), text(u.value)])
-  const o = rows.sort
-  if (o.param.length) add('i7', 'search_sort', ['param', 'lo', 'hi'], [text(o.param), text(o.lo), text(o.hi)])
-  const w = rows.text
-  if (w.param.length) add('i8', 'search_text', ['param', 'words'], [text(w.param), text(w.words)])
+  })
   return ctes
 }

@@ -92,7 +92,10 @@ class PgRepository implements Repository {
 
   /** Writes made outside this repository's own methods (the coalescer's batches), for the planner statistics. */
   countWrites(n: number) {
-    this.noteWrite('', '', n)
+    if (!this.writes) return
+    // In a transaction the count waits for the commit (transaction()); outside, it counts at once.
+    if (this.searchParamWrites) this.writes.written += n
+    else this.writes.statistics.noteWrites(n)
   }
 
   searchConfigFor(tenantId: string): Promise<SearchConfig> {
@@ -110,10 +113,7 @@ class PgRepository implements Repository {
 
   /** A SearchParameter was written: this instance drops the tenant's registry (after commit, in a transaction). */
   private noteWrite(tenantId: string, resourceType: string, count = 1) {
-    if (this.writes) {
-      if (this.searchParamWrites) this.writes.written += count
-      else this.writes.statistics.noteWrites(count)
-    }
+    this.countWrites(count)
     if (resourceType !== 'SearchParameter') return
     if (this.searchParamWrites) this.searchParamWrites.add(tenantId)
     else this.searchConfig.tenantParams?.invalidate(tenantId)
@@ -255,7 +255,7 @@ class PgRepository implements Repository {
   writeMany: Repository['writeMany'] = async (scope, items, options) => {
     const outcomes = await writeMany({ db: this.db, clock: this.clock, search: await this.searchFor(scope.tenantId) }, scope.tenantId, items, options)
     if (outcomes.some((o) => 'stored' in o && o.stored.resourceType === 'SearchParameter')) this.noteWrite(scope.tenantId, 'SearchParameter', 0)
-    this.noteWrite(scope.tenantId, '', outcomes.filter((o) => 'stored' in o).length)
+    this.countWrites(outcomes.filter((o) => 'stored' in o).length)
     return outcomes
   }
 

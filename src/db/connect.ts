@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
 import pg from 'pg'
 import type { Database } from './database.js'
+import { preparingPool } from './prepared-statements.js'
 
 // bigint (int8) columns such as resource_history.seq come back as strings by default; keep them
 // strings (they are cursors), but make timestamptz arrive as Date (pg's default) — nothing to set.
@@ -29,7 +30,7 @@ export interface Db {
 export async function createDb(options: DbOptions): Promise<Db> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize })
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log: options.onQuery })
     return { db, engine: 'postgres', close: () => db.destroy() }
   }
   const embedded = await startEmbeddedPostgres(options.dataDir, options.poolSize)

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder, type Selectable } from 'kysely'
 import type { Database, ResourceTable } from '../db/database.js'
+import { PREPARED } from '../db/prepared-statements.js'
 import { deleteIndexCtes, insertIndexCtes } from './indexing/index-writes.js'
 import type { IndexRows } from './indexing/rows.js'
 import type { HistoryMethod, StoredResource } from './types.js'
@@ -25,8 +26,10 @@ export interface VersionWrite {
   index?: IndexRows
 }
 
+const prepared = sql.raw(PREPARED)
+
 const READ_CURRENT_SQL =
-  'select "version_id", "last_updated", "deleted", "content" from "resource" where "tenant_id" = $1 and "resource_type" = $2 and "id" = $3'
+  PREPARED + 'select "version_id", "last_updated", "deleted", "content" from "resource" where "tenant_id" = $1 and "resource_type" = $2 and "id" = $3'
 
 type CurrentRow = Pick<Selectable<ResourceTable>, 'version_id' | 'last_updated' | 'deleted' | 'content'>
 
@@ -63,8 +66,7 @@ export class ResourceStore {
   async insertNew(w: VersionWrite): Promise<boolean> {
     // No delete CTEs: index rows exist only for a current, non-deleted row, and there is none.
     const indexCtes = w.index ? insertIndexCtes(w, w.index, 'cur') : []
-    const result = await sql<{ version_id: number }>`
-      WITH cur AS (
+    const result = await sql<{ version_id: number }>`${prepared}WITH cur AS (
         INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
         VALUES (${w.tenantId}, ${w.resourceType}, ${w.id}, ${w.versionId}, ${w.lastUpdated}, ${w.deleted}, ${w.json})
         ON CONFLICT (tenant_id, resource_type, id) DO NOTHING
@@ -86,8 +88,7 @@ export class ResourceStore {
    */
   async replaceIfVersion(w: VersionWrite, expectedVersionId: number): Promise<boolean> {
     const indexCtes = [...deleteIndexCtes(w, 'cur'), ...(w.index && !w.deleted ? insertIndexCtes(w, w.index, 'cur') : [])]
-    const result = await sql<{ version_id: number }>`
-      WITH cur AS (
+    const result = await sql<{ version_id: number }>`${prepared}WITH cur AS (
         UPDATE resource SET version_id = ${w.versionId}, last_updated = ${w.lastUpdated}, deleted = ${w.deleted}, content = ${w.json}
         WHERE tenant_id = ${w.tenantId} AND resource_type = ${w.resourceType} AND id = ${w.id} AND version_id = ${expectedVersionId}
         RETURNING version_id

@@ -25,7 +25,9 @@ export function deleteIndexCtes(t: Target, gate: string): RawBuilder<unknown>[] 
 
 /**
  * CTEs that insert the rows, each table's rows as one `unnest` of column arrays (one parameter per
- * column whatever the row count), gated like the deletes. Tables without rows get no CTE.
+ * column whatever the row count), gated like the deletes. Tables without rows get no CTE (every
+ * CTE opens its table and indexes even for no rows); the text then depends only on which tables
+ * have rows, a few dozen variants that each run as one prepared statement.
  */
 export function insertIndexCtes(t: Target, rows: IndexRows, gate: string): RawBuilder<unknown>[] {
   const ctes: RawBuilder<unknown>[] = []

@@ -1,10 +1,11 @@
 /**
  * $export memory and speed: seeds N Observations (+ N/5 Patients) straight into the `resource`
  * table of a scratch database, runs a system-level $export through the real app and reports
- * resources/s and the process's peak RSS, beside a single-stream COPY (TO STDOUT) baseline of
+ * resources/s and the process's peak RSS, beside a single-stream COPY baseline (psql `\copy ... TO` a file) of
  * the same rows. Run: `npx tsx bench/export/memory.ts 100000 250000` (sizes; default 100000).
  * Env: BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres).
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,7 +66,7 @@ async function main() {
         const count = (manifest.output as { type: string; count: number }[]).filter((o) => o.type !== 'AuditEvent').reduce((a, o) => a + o.count, 0)
 
         const copyStart = performance.now()
-        const copied = await copyBaseline(url.toString(), tenantId)
+        const copied = await copyBaseline(url.toString(), tenantId, bulkDir)
         const copySeconds = (performance.now() - copyStart) / 1000
         const rate = count / seconds
         console.log(
@@ -86,21 +87,17 @@ async function main() {
   }
 }
 
-/** The floor: one COPY of the same rows' content to the client, bytes counted and dropped. */
-async function copyBaseline(url: string, tenantId: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(*) AS n FROM resource WHERE tenant_id = $1 AND NOT deleted AND resource_type IN ('Patient', 'Observation')`,
-      [tenantId],
-    )
-    // pg has no COPY TO STDOUT stream without pg-copy-streams: a single cursorless SELECT of the text is the same single stream.
-    await client.query({ text: `SELECT content FROM resource WHERE tenant_id = $1 AND resource_type IN ('Patient', 'Observation') ORDER BY resource_type, id`, values: [tenantId], rowMode: 'array' })
-    return Number(rows[0]!.n)
-  } finally {
-    await client.end()
-  }
+/**
+ * The floor: one `COPY (SELECT content ...) TO` a file through psql's `\copy` (a single stream
+ * from the database to a local file, what the export writes too), rows counted.
+ */
+async function copyBaseline(url: string, tenantId: string, bulkDir: string): Promise<number> {
+  const file = join(bulkDir, 'copy-baseline.ndjson')
+  const query = `SELECT content FROM resource WHERE tenant_id = '${tenantId.replace(/'/g, "''")}' AND NOT deleted AND resource_type IN ('Patient', 'Observation')`
+  const out = execFileSync('psql', [url, '-X', '-c', `\\copy (${query}) TO '${file}'`], { encoding: 'utf8' })
+  const copied = Number(/COPY (\d+)/.exec(out)?.[1] ?? NaN)
+  rmSync(file, { force: true })
+  return copied
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024)

@@ -6,7 +6,9 @@ import { dateSortKey } from './sort-key.js'
 /**
  * date parameters (https://hl7.org/fhir/R4/search.html#date): every value is stored as the range
  * [low, high) its precision covers — `2024` is all of 2024, an instant is one millisecond. Period →
- * [start, end) with open ends at -infinity / infinity; Timing → each event (or its bounds Period).
+ * [start, end) with open ends at -infinity / infinity; Timing → one range over its outer limits
+ * (earliest to latest event and its bounds Period): the spec says "the specified scheduling details
+ * are ignored and only the outer limits matter". Every value is thus one row.
  */
 export function indexDateValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
   for (const [low, high] of rangesOf(typed)) {
@@ -25,10 +27,13 @@ function rangesOf({ type, value }: TypedValue): [number, number][] {
   if (type === 'Period' || (type !== 'Timing' && ('start' in v || 'end' in v))) return periodRange(v)
   if (type === 'Timing') {
     const events = Array.isArray(v.event) ? (v.event as unknown[]) : []
-    const out = events.flatMap((e) => (typeof e === 'string' ? [range(e)].filter((r): r is [number, number] => !!r) : []))
     const bounds = (v.repeat as { boundsPeriod?: Record<string, unknown> } | undefined)?.boundsPeriod
-    if (!out.length && bounds) return periodRange(bounds)
-    return out
+    const ranges = [
+      ...events.flatMap((e) => (typeof e === 'string' ? [range(e)].filter((r): r is [number, number] => !!r) : [])),
+      ...(bounds ? periodRange(bounds) : []),
+    ]
+    if (!ranges.length) return []
+    return [[Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))]]
   }
   return []
 }

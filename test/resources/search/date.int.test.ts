@@ -77,10 +77,19 @@ describe('search: date parameters', () => {
     expect(await matchIds(f.repo, scope, 'Observation', 'date=ap1990-01-01')).toEqual(pick(ids, 2))
   })
 
-  it('matches each event of a Timing, and a date of year precision as its whole year', async () => {
+  it('matches a Timing by its outer limits (events and bounds), and a date of year precision as its whole year', async () => {
     const scope = await f.newTenant()
-    const ids = await seed(f.repo, scope, [at({ effectiveTiming: { event: ['2024-05-01T10:00:00Z', '2024-06-01T10:00:00Z'] } })])
-    expect(await matchIds(f.repo, scope, 'Observation', 'date=2024-06')).toEqual(pick(ids, 0))
+    const ids = await seed(f.repo, scope, [
+      at({ effectiveTiming: { event: ['2024-05-01T10:00:00Z', '2024-06-01T10:00:00Z'] } }),
+      at({ effectiveTiming: { event: ['2024-05-10'], repeat: { boundsPeriod: { start: '2024-05-01', end: '2024-08-31' } } } }),
+    ])
+    // "The specified scheduling details are ignored and only the outer limits matter" (R4 search, date).
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=2024')).toEqual(pick(ids, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=2024-06')).toEqual([])
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=ge2024-05-20')).toEqual(pick(ids, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=lt2024-05-02')).toEqual(pick(ids, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=gt2024-07-01')).toEqual(pick(ids, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=sa2024-06-15')).toEqual([])
     expect(await matchIds(f.repo, scope, 'Observation', 'date=2024-07')).toEqual([])
     const patients = await seed(f.repo, scope, [{ resourceType: 'Patient', birthDate: '1970' }, { resourceType: 'Patient', birthDate: '1970-06-01' }])
     expect(await matchIds(f.repo, scope, 'Patient', 'birthdate=1970')).toEqual(pick(patients, 0, 1))

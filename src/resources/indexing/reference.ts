@@ -11,16 +11,13 @@ import { indexTokenValue } from './token.js'
  * and canonicals (without their `|version`) as (NULL, url). Reference.identifier goes to the token
  * table under `<param>:identifier` for the `:identifier` modifier. Contained (`#x`) references are
  * not indexed.
+ *
+ * No search_sort row: `_sort` on a reference reads its key from these rows at query time
+ * (compile.ts). `_options` stays because extract.ts passes `{ sortable }` to every indexer.
  */
-export function indexReferenceValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, ctx: IndexContext, options: { sortable: boolean }) {
+export function indexReferenceValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, ctx: IndexContext, _options?: { sortable: boolean }) {
   const { value } = typed
-  const add = (refType: string | null, refId: string) => {
-    rows.addReference(param, ord, refType, refId)
-    if (options.sortable) {
-      const key = refType ? `${refType}/${refId}` : refId
-      rows.addSortKey(param, key, key)
-    }
-  }
+  const add = (refType: string | null, refId: string) => rows.addReference(param, ord, refType, refId)
   if (typeof value === 'string') {
     if (value) add(null, clip(value.split('|')[0]!))
     return
@@ -34,7 +31,7 @@ export function indexReferenceValue(rows: IndexRows, param: string, ord: number,
     else add(null, clip(v.reference))
   }
   if (typeof v.identifier === 'object' && v.identifier !== null) {
-    indexTokenValue(rows, `${param}:identifier`, ord, { type: 'Identifier', value: v.identifier }, { sortable: false })
+    indexTokenValue(rows, `${param}:identifier`, ord, { type: 'Identifier', value: v.identifier })
   }
 }
 

@@ -9,17 +9,17 @@ type Coding = { system?: string; code?: string; display?: string }
  * coding, plus a code-less row for its text so `:text` finds it), Identifier (with its type codings
  * for `:of-type`), ContactPoint (system = phone/email/..., code = value), boolean, and plain
  * code/string/uri/id values (no system).
+ *
+ * No search_sort row: `_sort` on a token reads its key from these rows at query time (compile.ts),
+ * which saves a write and three index updates per parameter on every create. `_options` stays
+ * because extract.ts passes `{ sortable }` to every indexer.
  */
-export function indexTokenValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
+export function indexTokenValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, _options?: { sortable: boolean }) {
   const add = (system: unknown, code: unknown, display: unknown, typeSystem?: string | null, typeCode?: string | null) => {
     const c = typeof code === 'string' && code !== '' ? clip(code) : null
     const d = typeof display === 'string' && display.trim() ? clip(normalizeText(display)) : null
     if (c === null && d === null) return
     rows.addToken(param, ord, { system: typeof system === 'string' && system !== '' ? clip(system) : null, code: c, display: d, typeSystem, typeCode })
-    if (options.sortable) {
-      const key = c ?? d!
-      rows.addSortKey(param, key, key)
-    }
   }
   const { type, value } = typed
   if (typeof value === 'boolean') return add(null, String(value), null)

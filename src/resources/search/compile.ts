@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
-import type { PlannedSort, SearchPlan } from './plan.js'
+import { isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
+import { indexRowsOf, type RowScope } from './scope.js'
 import type { PageCursor } from './types.js'
 import { scopeConditions } from './where.js'
 
@@ -36,7 +37,8 @@ export interface PageRow {
 /**
  * One page of one phase: rows after (or before) the cursor in sort order, `limit` of them. The
  * ORDER BY matches an index: (param, lo, id) / (param, hi, id) of search_sort, the resource primary
- * key for the default order by id, or (type, last_updated, id) for `_lastUpdated`.
+ * key for the default order by id, or (type, last_updated, id) for `_lastUpdated`. Token and
+ * reference keys have no such index: each row's key is aggregated from its index rows (sortJoin).
  */
 export function compilePageQuery(
   plan: SearchPlan,
@@ -46,17 +48,12 @@ export function compilePageQuery(
   const keys = orderKeys(plan, page.phase)
   const joins: RawBuilder<unknown>[] = []
   plan.sort.forEach((s, i) => {
-    if (s.source !== 'sort-table' || (i === 0 && page.phase === 1)) return
-    const join = i === 0 ? sql`JOIN` : sql`LEFT JOIN`
-    joins.push(
-      sql`${join} search_sort ${sql.raw(`s${i}`)} ON ${sql.raw(`s${i}`)}.tenant_id = ${plan.tenantId} AND ${sql.raw(`s${i}`)}.resource_type = ${plan.resourceType} AND ${sql.raw(`s${i}`)}.param = ${s.param} AND ${sql.raw(`s${i}`)}.id = r.id`,
-    )
+    if (!isParamSort(s) || (i === 0 && page.phase === 1)) return
+    joins.push(sortJoin(plan, s, i))
   })
   const where = [compileFilters(plan)]
   const first = plan.sort[0]
-  if (page.phase === 1 && first?.source === 'sort-table') {
-    where.push(sql`NOT EXISTS (SELECT 1 FROM search_sort s WHERE s.tenant_id = ${plan.tenantId} AND s.resource_type = ${plan.resourceType} AND s.param = ${first.param} AND s.id = r.id)`)
-  }
+  if (page.phase === 1 && first && isParamSort(first)) where.push(sql`NOT EXISTS (SELECT 1 ${sortRowsOf(plan, first, 's')})`)
   if (page.cursor && page.cursor.phase === page.phase) where.push(keysetCondition(keys, [...page.cursor.keys, page.cursor.id], direction))
   const selected = keys.slice(0, -1).map((k, i) => sql`${k.expression}::text AS ${sql.raw(`k${i}`)}`)
   return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content${selected.length ? sql`, ${sql.join(selected)}` : sql``}
@@ -66,11 +63,49 @@ export function compilePageQuery(
     LIMIT ${page.limit}`
 }
 
+type ParamSort = Extract<PlannedSort, { source: 'sort-table' | 'index-rows' }>
+
+/**
+ * The join that brings sort key `i` as `s{i}`: an inner join for the first key (phase 0 lists only
+ * resources with a value), a left join for later keys (NULL, sorted last, where a resource has none).
+ */
+function sortJoin(plan: SearchPlan, s: ParamSort, i: number): RawBuilder<unknown> {
+  const alias = sql.raw(`s${i}`)
+  const join = i === 0 ? sql`JOIN` : sql`LEFT JOIN`
+  if (s.source === 'sort-table') {
+    return sql`${join} search_sort ${alias} ON ${alias}.tenant_id = ${plan.tenantId} AND ${alias}.resource_type = ${plan.resourceType} AND ${alias}.param = ${s.param} AND ${alias}.id = r.id`
+  }
+  // The same lo/hi search_sort held: the smallest key for ascending, the largest for descending.
+  // An aggregate always yields one row, NULL when the resource has no value.
+  const aggregate = sql.raw(s.descending ? 'max' : 'min')
+  return sql`${join} LATERAL (SELECT ${aggregate}(${indexRowKey(s, `s${i}v`)}) AS k ${sortRowsOf(plan, s, `s${i}v`)}) ${alias} ON ${i === 0 ? sql`${alias}.k IS NOT NULL` : sql`TRUE`}`
+}
+
+/** `FROM <table> x WHERE ...`: the rows holding sort key `s` of the page's resource row `r`. */
+function sortRowsOf(plan: SearchPlan, s: ParamSort, x: string): RawBuilder<unknown> {
+  if (s.source === 'sort-table') return indexRowsOf(pageScope(plan), 'search_sort', x, s.param)
+  return indexRowsOf(pageScope(plan), s.type === 'token' ? 'search_token' : 'search_reference', x, s.param)
+}
+
+/**
+ * The sort key of one index row, as search_sort would have held it: a token's code, or its
+ * normalised display when it has no code; a reference's `Type/id`, or the bare id/URL when it has
+ * no type. COLLATE "C" orders it like search_sort's columns (and its cursor compares the same way).
+ */
+function indexRowKey(s: Extract<PlannedSort, { source: 'index-rows' }>, x: string): RawBuilder<unknown> {
+  const c = (column: string) => sql.raw(`${x}.${column}`)
+  return s.type === 'token'
+    ? sql`COALESCE(${c('code')}, ${c('display')}) COLLATE "C"`
+    : sql`COALESCE(${c('ref_type')} || '/' || ${c('ref_id')}, ${c('ref_id')}) COLLATE "C"`
+}
+
+const pageScope = (plan: SearchPlan): RowScope => ({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType })
+
 /** The ORDER BY keys of a phase; the last is always the id (ties broken in the first key's direction). */
 export function orderKeys(plan: SearchPlan, phase: number): OrderKey[] {
   const keys: OrderKey[] = []
   plan.sort.forEach((s, i) => {
-    if (i === 0 && phase === 1 && s.source === 'sort-table') return
+    if (i === 0 && phase === 1 && isParamSort(s)) return
     keys.push(orderKey(s, i))
   })
   const last = plan.sort[plan.sort.length - 1]
@@ -88,5 +123,6 @@ function orderKey(s: PlannedSort, i: number): OrderKey {
       ? { expression: sql.raw('r.id'), descending: s.descending, nullable: false }
       : { expression: sql.raw('r.last_updated'), descending: s.descending, nullable: false, cast: '::timestamptz' }
   }
-  return { expression: sql.raw(`s${i}.${s.descending ? 'hi' : 'lo'}`), descending: s.descending, nullable: i > 0 }
+  const column = s.source === 'index-rows' ? 'k' : s.descending ? 'hi' : 'lo'
+  return { expression: sql.raw(`s${i}.${column}`), descending: s.descending, nullable: i > 0 }
 }

@@ -33,7 +33,9 @@ const MAX_COMPOSITE_ELEMENTS = 1000
 /**
  * Resource → the index rows of every search parameter of its type
  * (https://hl7.org/fhir/R4/search.html). Composite parameters write their component rows under
- * `<code>#<i>` with `ord` = the element's ordinal, so a search matches both parts on one element.
+ * `<code>#<i>` with `ord` = the element's ordinal, so a search matches both parts on one element;
+ * a component that is an alias of a plain parameter (composite-alias.ts) writes nothing, search
+ * reads that parameter's rows (plain parameters are at ord 0, as is a root composite's one element).
  * An expression that throws on odd data indexes nothing for that parameter rather than failing the write.
  */
 export function extractIndexRows(params: TypeSearchParams, resource: Resource, ctx: IndexContext): IndexRows {
@@ -63,7 +65,7 @@ function indexComposite(rows: IndexRows, def: SearchParamDef, elements: TypedVal
     if (values.some((v) => !v.length)) return
     components.forEach((component, i) => {
       const indexer = INDEXERS[component.type]
-      if (!indexer) return
+      if (!indexer || component.alias !== undefined) return
       for (const value of values[i]!) indexer(rows, `${def.code}#${i}`, ord, value, ctx, { sortable: false })
     })
   })

@@ -11,7 +11,8 @@ type QuantityLike = { unit?: string; system?: string; code?: string; currency?: 
  * (Age, Duration, Distance, Count, SimpleQuantity), Money (code = currency) and Range (units of its
  * low or high). A comparator makes an open range (`<5` is (-inf, 5]). Units are stored as written, and
  * a UCUM quantity whose code ucum.ts knows gets a second row in canonical units (system
- * CANONICAL_SYSTEM), so `1 g` matches a search for `1000|http://unitsofmeasure.org|mg`.
+ * CANONICAL_SYSTEM), so `1 kg` matches a search for `1000|http://unitsofmeasure.org|g`, unless it is
+ * already written in the canonical unit (`1 g`), which its own row then serves.
  */
 export function indexQuantityValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
   const r = numericRange(typed)
@@ -28,7 +29,12 @@ export function indexQuantityValue(rows: IndexRows, param: string, ord: number, 
   })
   const canonical = !isMoney && units.system === UCUM_SYSTEM && units.code ? ucumCanonical(units.code) : undefined
   if (canonical) {
-    rows.addQuantity(param, ord, { low: toCanonical(canonical, r[0]), high: toCanonical(canonical, r[1]), system: CANONICAL_SYSTEM, code: canonical.unit, unit: null })
+    const low = toCanonical(canonical, r[0])
+    const high = toCanonical(canonical, r[1])
+    // Already canonical (`g`, `m`, `K`...): the row as written is the canonical row, and the
+    // canonical match reads UCUM rows whose code is the canonical unit (search/params/quantity.ts).
+    const isCanonical = units.code === canonical.unit && low === r[0] && high === r[1]
+    if (!isCanonical) rows.addQuantity(param, ord, { low, high, system: CANONICAL_SYSTEM, code: canonical.unit, unit: null })
   }
   if (options.sortable) rows.addSortKey(param, numberSortKey(r[0]), numberSortKey(r[1]))
 }

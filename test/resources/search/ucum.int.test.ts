@@ -76,6 +76,30 @@ describe('search: quantity in canonical UCUM units', () => {
     expect(await matches(scope, `1|${UCUM}|[not_a_unit]`)).toEqual([])
   })
 
+  it('matches values stored in the canonical unit (no canonical row of their own) from other units, and the reverse', async () => {
+    const scope = await f.newTenant()
+    const ids = await seed(f.repo, scope, [valued(q(2, 'g')), valued(q(2000, 'mg')), valued(q(3, 'g')), valued(q(0.5, 'm')), valued(q(310, 'K'))])
+    expect(await matches(scope, `2000|${UCUM}|mg`)).toEqual(pick(ids, 0, 1))
+    expect(await matches(scope, `2|${UCUM}|g`)).toEqual(pick(ids, 0, 1))
+    expect(await matches(scope, `gt2500|${UCUM}|mg`)).toEqual(pick(ids, 2))
+    expect(await matches(scope, `0.002|${UCUM}|kg`)).toEqual(pick(ids, 0, 1))
+    expect(await matches(scope, `50|${UCUM}|cm`)).toEqual(pick(ids, 3))
+    expect(await matches(scope, `36.85|${UCUM}|Cel`)).toEqual(pick(ids, 4))
+    // `||g` and bare numbers still compare as written.
+    expect(await matches(scope, '2||g')).toEqual(pick(ids, 0))
+    expect(await matches(scope, '2000')).toEqual(pick(ids, 1))
+  })
+
+  it('matches once when an older index still holds the canonical twin of a canonical-unit row', async () => {
+    const scope = await f.newTenant()
+    const [id] = await seed(f.repo, scope, [valued(q(2, 'g'))])
+    const row = { tenant_id: scope.tenantId, resource_type: 'Observation', id: id!, param: 'value-quantity', ord: 0, low: '2', high: '2', code: 'g', unit: null }
+    await f.db.db.insertInto('search_quantity').values({ ...row, system: 'urn:segimed:ucum-canonical' }).execute()
+    expect(await matches(scope, `2000|${UCUM}|mg`)).toEqual([id])
+    expect(await matches(scope, `2|${UCUM}|g`)).toEqual([id])
+    expect(await matches(scope, '2')).toEqual([id])
+  })
+
   it('rejects a malformed UCUM quantity with invalid naming the parameter', async () => {
     const scope = await f.newTenant()
     const error = await search(f.repo, scope, 'Observation', `value-quantity=gtabc|${UCUM}|mg`).catch((e: unknown) => e)

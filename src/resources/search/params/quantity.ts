@@ -12,7 +12,8 @@ type QuantityValue = Extract<ParamValue, { kind: 'quantity' }>
  * `number||unit` (matches the code or the human unit). Number semantics as for number parameters.
  * A UCUM `number|http://unitsofmeasure.org|code` whose code ucum.ts knows also matches in canonical
  * units: the value and its implicit precision range convert to the canonical unit and compare with
- * the canonical rows (indexing/quantity.ts), so `1000|…|mg` finds a stored `1 g`. Other values
+ * the canonical rows (indexing/quantity.ts) and with the UCUM rows written in the canonical unit, so
+ * `1000|…|mg` finds a stored `0.001 kg` (its canonical row) and `1 g` (its own row). Other values
  * compare as written, and never see the canonical rows.
  */
 export const quantityParam: ParamType<QuantityValue> = {
@@ -38,6 +39,8 @@ export const quantityParam: ParamType<QuantityValue> = {
     const canonical = v.system === UCUM_SYSTEM && v.code !== undefined ? ucumCanonical(v.code) : undefined
     if (!canonical) return asWritten
     const converted = { prefix: v.prefix, value: toCanonical(canonical, v.value), low: toCanonical(canonical, v.low), high: toCanonical(canonical, v.high) }
-    return sql`(${asWritten} OR (${system} = ${CANONICAL_SYSTEM} AND ${code} = ${canonical.unit} AND ${numberCondition(x, converted)}))`
+    // A UCUM row already in the canonical unit has no canonical twin (indexing/quantity.ts); older
+    // databases still hold one, which only repeats the match.
+    return sql`(${asWritten} OR (${system} IN (${CANONICAL_SYSTEM}, ${UCUM_SYSTEM}) AND ${code} = ${canonical.unit} AND ${numberCondition(x, converted)}))`
   },
 }

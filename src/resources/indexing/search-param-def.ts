@@ -1,0 +1,51 @@
+import type { Evaluator } from './expression.js'
+
+// The compiled shape of SearchParameters (registry.ts builds it, composite-alias.ts refines it);
+// a file of its own so that both can import it without a cycle.
+
+/** https://hl7.org/fhir/R4/valueset-search-param-type.html */
+export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special'
+
+/** Parameters answered from the resource table itself, not from index rows. */
+export type ResourceColumn = 'id' | 'lastUpdated'
+
+export interface CompositeComponent {
+  readonly type: Exclude<SearchParamType, 'composite' | 'special'>
+  readonly evaluate: Evaluator
+  /** The component's FHIRPath, relative to the composite's element. */
+  readonly expression: string
+  /** SearchParameter.component.definition: the canonical URL of the parameter it narrows. */
+  readonly definition?: string
+  /**
+   * The code of the plain parameter whose rows this component reads instead of writing
+   * `<code>#<i>` rows of its own (composites over the resource root only; composite-alias.ts).
+   */
+  readonly alias?: string
+}
+
+/** One search parameter of one resource type, its expression compiled. */
+export interface SearchParamDef {
+  readonly code: string
+  readonly type: SearchParamType
+  readonly url: string
+  readonly description?: string
+  /** SearchParameter.expression as written (composite-alias.ts compares them). */
+  readonly expression?: string
+  /** Undefined for `_id`/`_lastUpdated` (resource columns) and parameters without an expression. */
+  readonly evaluate?: Evaluator
+  readonly column?: ResourceColumn
+  /** Target resource types of a reference parameter. */
+  readonly targets?: readonly string[]
+  readonly components?: readonly CompositeComponent[]
+}
+
+/** The search parameters of one resource type. */
+export interface TypeSearchParams {
+  readonly resourceType: string
+  readonly byCode: ReadonlyMap<string, SearchParamDef>
+  /**
+   * The parameters with index rows of their own, in definition order (what extraction evaluates): a
+   * composite whose every component is an alias is left out, its rows are its aliases' rows.
+   */
+  readonly indexed: readonly SearchParamDef[]
+}

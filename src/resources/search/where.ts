@@ -4,6 +4,7 @@ import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
 import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
 import { col, indexKey, indexRowsOf, type RowScope } from './scope.js'
+import { isSingleValuedDate } from './single-valued.js'
 import type { ParamValue, SearchClause, SearchFilter } from './types.js'
 
 /**
@@ -29,8 +30,40 @@ export function scopeConditions(scope: RowScope, filters: readonly SearchFilter[
   if (typeof scope.type === 'string') conditions.push(sql`${col(scope, 'resource_type')} = ${scope.type}`)
   else if (scope.type.anyOf) conditions.push(sql`${col(scope, 'resource_type')} = ANY(${[...scope.type.anyOf]}::text[])`)
   conditions.push(sql`${col(scope, 'deleted')} = false`)
-  filters.forEach((filter, i) => conditions.push(filterCondition(scope, filter, `${prefix}${i}`)))
+  const merged = sameRowDateClauses(scope, filters)
+  filters.forEach((filter, i) => {
+    const group = merged.get(filter)
+    if (!group) conditions.push(filterCondition(scope, filter, `${prefix}${i}`))
+    else if (group[0] === filter) conditions.push(sameRowExists(scope, group, `${prefix}${i}`))
+  })
   return sql.join(conditions, sql` AND `)
+}
+
+/**
+ * Repeated plain clauses of a date parameter that has at most one index row per resource
+ * (single-valued.ts), grouped by parameter: `date=ge2020-01&date=lt2020-04` then means "the one row
+ * is in both", so one EXISTS tests both on that row — a bounded index range — where two EXISTS
+ * would each match half the table. Parameters with several rows per resource keep one EXISTS per
+ * clause (each clause may hold on a different value).
+ */
+function sameRowDateClauses(scope: RowScope, filters: readonly SearchFilter[]): Map<SearchFilter, SearchClause[]> {
+  const groups = new Map<string, SearchClause[]>()
+  if (typeof scope.type !== 'string') return new Map()
+  for (const f of filters) {
+    if (f.kind !== 'param' || f.modifier || f.missing !== undefined || !isSingleValuedDate(scope.type, f.def)) continue
+    const group = groups.get(f.def.code) ?? []
+    group.push(f)
+    groups.set(f.def.code, group)
+  }
+  const byFilter = new Map<SearchFilter, SearchClause[]>()
+  for (const group of groups.values()) if (group.length > 1) for (const f of group) byFilter.set(f, group)
+  return byFilter
+}
+
+function sameRowExists(scope: RowScope, clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
+  const handler = PARAM_TYPES.date!
+  const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => handler.where(x, v, undefined)), sql` OR `)})`)
+  return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, handler.table, x, clauses[0]!.def.code)} AND ${sql.join(each, sql` AND `)})`
 }
 
 function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {

@@ -98,6 +98,34 @@ describe('search: date parameters', () => {
     expect(await matchIds(f.repo, scope, 'Patient', 'birthdate=sa1970-05-31')).toEqual(pick(patients, 1))
   })
 
+  it('tests repeated clauses of a one-row date parameter on that row, and of a repeating one on any rows', async () => {
+    const scope = await f.newTenant()
+    const obs = await seed(f.repo, scope, [
+      at({ effectiveDateTime: '2020-06-15' }), // 0
+      at({ effectivePeriod: { start: '2019-01-01', end: '2021-12-31' } }), // 1
+      at({ effectiveDateTime: '2018-02-01' }), // 2
+    ])
+    // Observation.date is effective[x] (0..1): one row per Observation.
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=ge2020-01-01&date=lt2021-01-01')).toEqual(pick(obs, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=ge2020-01-01,lt2018-06-01&date=lt2021-01-01')).toEqual(pick(obs, 0, 1, 2))
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=gt2022-01-01&date=lt2018-06-01')).toEqual([])
+    expect(await matchIds(f.repo, scope, 'Observation', 'date=ge2020-01-01&date=lt2021-01-01&date=ne2020-06-15')).toEqual(pick(obs, 1))
+    // Encounter.location.period repeats: each clause may hold on a different location.
+    const [enc] = await seed(f.repo, scope, [
+      {
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        location: [
+          { location: { reference: 'Location/a' }, period: { start: '2020-01-01', end: '2020-01-31' } },
+          { location: { reference: 'Location/b' }, period: { start: '2020-06-01', end: '2020-06-30' } },
+        ],
+      },
+    ])
+    expect(await matchIds(f.repo, scope, 'Encounter', 'location-period=lt2020-02-15&location-period=gt2020-05-15')).toEqual([enc])
+    expect(await matchIds(f.repo, scope, 'Encounter', 'location-period=lt2020-01-01&location-period=gt2020-05-15')).toEqual([])
+  })
+
   it('finds resources without the element through :missing', async () => {
     const scope = await f.newTenant()
     const ids = await dates(scope)

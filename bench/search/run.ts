@@ -167,9 +167,9 @@ async function readSamples(headers: Record<string, string>): Promise<Samples> {
     for (const start of deepWalkStarts()) {
       const page = await walkToPage(origin, TENANT, headers, start.path, 50)
       if (!page) continue
-      const hi = await client.query<{ hi: string }>(
-        `SELECT hi FROM search_sort WHERE tenant_id = $1 AND resource_type = 'Observation' AND param = 'date' AND id = $2`, [TENANT, page.afterId])
-      deepPages.push({ path: page.path, code: start.code, afterId: page.afterId, afterHi: hi.rows[0]?.hi ?? '' })
+      const at = await client.query<{ high: string; low: string }>(
+        `SELECT high::text, low::text FROM search_date WHERE tenant_id = $1 AND resource_type = 'Observation' AND param = 'date' AND id = $2`, [TENANT, page.afterId])
+      deepPages.push({ path: page.path, code: start.code, afterId: page.afterId, afterHigh: at.rows[0]?.high ?? '', afterLow: at.rows[0]?.low ?? '' })
     }
     console.log(`Deep paging: ${deepPages.length} walks of 49 pages followed in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
     return { tenantId: TENANT, patientIds: rows.map((r) => r.id), deepPages }

@@ -32,7 +32,7 @@ export interface Samples {
   tenantId: string
   patientIds: string[]
   /** The 50th page of a deep walk per start query: its URL path and the keyset of the last row of page 49. */
-  deepPages: { path: string; code: string; afterHi: string; afterId: string }[]
+  deepPages: { path: string; code: string; afterHigh: string; afterLow: string; afterId: string }[]
 }
 
 const PAGE = 21
@@ -123,9 +123,11 @@ export function buildScenarios(s: Samples): Scenario[] {
       paths: codeDate.map((c) => `Observation?${q(`code=${c.code}`, `date=ge${c.window[0]}`, `date=lt${c.window[1]}`, '_sort=-date', '_total=none')}`),
       sql: codeDate.map((c) => [
         {
-          text: `SELECT ${sel} FROM resource r JOIN search_sort o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
-            WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND r.id IN (${dateIds('$3', '$4')})
-            ORDER BY o.hi DESC, o.id DESC LIMIT ${PAGE}`,
+          // Observation.date has one search_date row per resource: the window and the order on that row.
+          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
+            WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND o.low < $4::timestamptz AND o.high > $3::timestamptz
+              AND (o.high > $3::timestamptz + interval '1 day' OR (o.low >= $3::timestamptz AND o.high <= $3::timestamptz + interval '1 day'))
+            ORDER BY o.high DESC, o.low DESC, o.id DESC LIMIT ${PAGE}`,
           values: [t, c.code, c.window[0], c.window[1]],
         },
       ]),
@@ -196,10 +198,10 @@ export function buildScenarios(s: Samples): Scenario[] {
       paths: s.deepPages.map((p) => p.path),
       sql: s.deepPages.map((p) => [
         {
-          text: `SELECT ${sel} FROM resource r JOIN search_sort o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
-            WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND (o.hi, o.id) < ($3, $4)
-            ORDER BY o.hi DESC, o.id DESC LIMIT ${PAGE}`,
-          values: [t, p.code, p.afterHi, p.afterId],
+          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
+            WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND (o.high, o.low, o.id) < ($3::timestamptz, $4::timestamptz, $5)
+            ORDER BY o.high DESC, o.low DESC, o.id DESC LIMIT ${PAGE}`,
+          values: [t, p.code, p.afterHigh, p.afterLow, p.afterId],
         },
       ]),
     },

@@ -9,6 +9,8 @@ import { dateSortKey } from './sort-key.js'
  * [start, end) with open ends at -infinity / infinity; Timing → one range over its outer limits
  * (earliest to latest event and its bounds Period): the spec says "the specified scheduling details
  * are ignored and only the outer limits matter". Every value is thus one row.
+ * `sortable` is false for a parameter with at most one row per resource (single-valued-date.ts):
+ * `_sort` reads that row itself, so only repeating date parameters get a search_sort row.
  */
 export function indexDateValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
   for (const [low, high] of rangesOf(typed)) {

@@ -10,8 +10,10 @@ import { indexQuantityValue } from './quantity.js'
 import { indexReferenceValue } from './reference.js'
 import type { SearchParamDef, SearchParamType, TypeSearchParams } from './registry.js'
 import { IndexRows } from './rows.js'
+import { isSingleValuedDate } from './single-valued-date.js'
 import { indexStringValue } from './string.js'
 import { indexTokenValue } from './token.js'
+import { addUnionAliasRows } from './union-alias-rows.js'
 import { indexUriValue } from './uri.js'
 
 type ValueIndexer = (rows: IndexRows, param: string, ord: number, value: TypedValue, ctx: IndexContext, options: { sortable: boolean }) => void
@@ -50,7 +52,16 @@ export function extractIndexRows(params: TypeSearchParams, resource: Resource, c
     }
     const indexer = INDEXERS[def.type]
     if (!indexer) continue
-    for (const value of values) indexer(rows, def.code, 0, value, ctx, { sortable: true })
+    if (def.union) {
+      // A union of other parameters (union-alias.ts): their rows are its rows; only its sort key and
+      // what they cannot hold are its own.
+      addUnionAliasRows(rows, def, (scratch) => values.forEach((value) => indexer(scratch, def.code, 0, value, ctx, { sortable: true })))
+      continue
+    }
+    // A one-row date parameter sorts on its search_date row (search/compile.ts): a search_sort row
+    // would repeat the same range, with three more indexes to write.
+    const sortable = !isSingleValuedDate(params.resourceType, def)
+    for (const value of values) indexer(rows, def.code, 0, value, ctx, { sortable })
   }
   // `_text` / `_content` have no expression: their words come from the narrative and every string.
   indexFullText(rows, resource)

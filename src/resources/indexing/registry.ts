@@ -3,8 +3,9 @@ import type { Bundle, SearchParameter } from '@medplum/fhirtypes'
 import { isFullyAliased, withCompositeAliases } from './composite-alias.js'
 import { compileExpression, type Evaluator } from './expression.js'
 import type { CompositeComponent, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
+import { isExtracted, withUnionAliases } from './union-alias.js'
 
-export type { CompositeComponent, ResourceColumn, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
+export type { CompositeComponent, ResourceColumn, SearchParamDef, SearchParamType, TypeSearchParams, UnionAlias } from './search-param-def.js'
 
 /**
  * The SearchParameters in force, per resource type. Built from definitions (the R4 base ones), each
@@ -83,7 +84,8 @@ export class SearchParamRegistry {
       if (def) byCode.set(def.code, def)
     }
     withCompositeAliases(byCode, resourceType)
-    const indexed = [...byCode.values()].filter((d) => d.evaluate && !isFullyAliased(d))
+    withUnionAliases(byCode, resourceType)
+    const indexed = [...byCode.values()].filter((d) => d.evaluate && !isFullyAliased(d) && isExtracted(d))
     return { resourceType, byCode, indexed }
   }
 

@@ -1,6 +1,6 @@
 import type { Evaluator } from './expression.js'
 
-// The compiled shape of SearchParameters (registry.ts builds it, composite-alias.ts refines it);
+// The compiled shape of SearchParameters (registry.ts builds it, composite-alias.ts and union-alias.ts refine it);
 // a file of its own so that both can import it without a cycle.
 
 /** https://hl7.org/fhir/R4/valueset-search-param-type.html */
@@ -29,7 +29,7 @@ export interface SearchParamDef {
   readonly type: SearchParamType
   readonly url: string
   readonly description?: string
-  /** SearchParameter.expression as written (composite-alias.ts compares them). */
+  /** SearchParameter.expression as written (composite-alias.ts and union-alias.ts compare them). */
   readonly expression?: string
   /** Undefined for `_id`/`_lastUpdated` (resource columns) and parameters without an expression. */
   readonly evaluate?: Evaluator
@@ -37,6 +37,23 @@ export interface SearchParamDef {
   /** Target resource types of a reference parameter. */
   readonly targets?: readonly string[]
   readonly components?: readonly CompositeComponent[]
+  /** Set when the parameter's rows are its members' rows (union-alias.ts): it writes none of its own. */
+  readonly union?: UnionAlias
+}
+
+/**
+ * A parameter that is the union of other parameters of its type (R4 `combo-code` = `code` ∪
+ * `component-code`): a search on it is the same search on each member, ORed.
+ */
+export interface UnionAlias {
+  /** Plain parameters (never aliases themselves) whose rows, together, are this parameter's. */
+  readonly members: readonly SearchParamDef[]
+  /**
+   * Only the members' rows referring to this type (`patient` = `subject.where(resolve() is
+   * Patient)`). Such an alias also keeps rows of its own: the references to a Patient that a
+   * ref_type cannot tell (external URLs, identifiers), see union-alias-rows.ts.
+   */
+  readonly refType?: string
 }
 
 /** The search parameters of one resource type. */
@@ -45,7 +62,8 @@ export interface TypeSearchParams {
   readonly byCode: ReadonlyMap<string, SearchParamDef>
   /**
    * The parameters with index rows of their own, in definition order (what extraction evaluates): a
-   * composite whose every component is an alias is left out, its rows are its aliases' rows.
+   * composite whose every component is an alias is left out, its rows are its aliases' rows, and so
+   * is a union alias unless it keeps a search_sort row or rows its members cannot hold.
    */
   readonly indexed: readonly SearchParamDef[]
 }

@@ -1,8 +1,10 @@
 import { sql, type RawBuilder } from 'kysely'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
+import { dateParam } from './params/date.js'
 import { isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
+import { paramRowsOf } from './param-rows.js'
 import { indexRowsOf, type RowScope } from './scope.js'
-import type { PageCursor } from './types.js'
+import type { PageCursor, SearchClause } from './types.js'
 import { scopeConditions } from './where.js'
 
 /**
@@ -36,9 +38,10 @@ export interface PageRow {
 
 /**
  * One page of one phase: rows after (or before) the cursor in sort order, `limit` of them. The
- * ORDER BY matches an index: (param, lo, id) / (param, hi, id) of search_sort, the resource primary
- * key for the default order by id, or (type, last_updated, id) for `_lastUpdated`. Token and
- * reference keys have no such index: each row's key is aggregated from its index rows (sortJoin).
+ * ORDER BY matches an index: (param, lo, id) / (param, hi, id) of search_sort, (param, low, high, id)
+ * / (param, high, low, id) of search_date for a one-row date, the resource primary key for the
+ * default order by id, or (type, last_updated, id) for `_lastUpdated`. Token and reference keys have
+ * no such index: each row's key is aggregated from its index rows (sortJoin).
  */
 export function compilePageQuery(
   plan: SearchPlan,
@@ -51,7 +54,12 @@ export function compilePageQuery(
     if (!isParamSort(s) || (i === 0 && page.phase === 1)) return
     joins.push(sortJoin(plan, s, i))
   })
-  const where = [compileFilters(plan)]
+  // The date window moves onto s0 (plan.sortWindow): index conditions of the walk that gives the
+  // order, instead of a probe per walked row that finds out only after fetching it.
+  const isWindowed = page.phase === 0 && plan.sortWindow.length > 0
+  const filters = isWindowed ? plan.filters.filter((f) => !plan.sortWindow.includes(f as SearchClause)) : plan.filters
+  const where = [scopeConditions(pageScope(plan), filters)]
+  if (isWindowed) where.push(windowCondition(plan.sortWindow, 's0'))
   const first = plan.sort[0]
   if (page.phase === 1 && first && isParamSort(first)) where.push(sql`NOT EXISTS (SELECT 1 ${sortRowsOf(plan, first, 's')})`)
   if (page.cursor && page.cursor.phase === page.phase) where.push(keysetCondition(keys, [...page.cursor.keys, page.cursor.id], direction))
@@ -63,7 +71,13 @@ export function compilePageQuery(
     LIMIT ${page.limit}`
 }
 
-type ParamSort = Extract<PlannedSort, { source: 'sort-table' | 'index-rows' }>
+type ParamSort = Exclude<PlannedSort, { source: 'resource' }>
+
+/** Every window clause on the one date row `x` (any of a clause's values, all clauses). */
+function windowCondition(clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
+  const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => (v.kind === 'date' ? dateParam.where(x, v, undefined) : sql`FALSE`)), sql` OR `)})`)
+  return sql.join(each, sql` AND `)
+}
 
 /**
  * The join that brings sort key `i` as `s{i}`: an inner join for the first key (phase 0 lists only
@@ -72,8 +86,9 @@ type ParamSort = Extract<PlannedSort, { source: 'sort-table' | 'index-rows' }>
 function sortJoin(plan: SearchPlan, s: ParamSort, i: number): RawBuilder<unknown> {
   const alias = sql.raw(`s${i}`)
   const join = i === 0 ? sql`JOIN` : sql`LEFT JOIN`
-  if (s.source === 'sort-table') {
-    return sql`${join} search_sort ${alias} ON ${alias}.tenant_id = ${plan.tenantId} AND ${alias}.resource_type = ${plan.resourceType} AND ${alias}.param = ${s.param} AND ${alias}.id = r.id`
+  if (s.source === 'sort-table' || s.source === 'date-row') {
+    const table = sql.raw(s.source === 'sort-table' ? 'search_sort' : 'search_date')
+    return sql`${join} ${table} ${alias} ON ${alias}.tenant_id = ${plan.tenantId} AND ${alias}.resource_type = ${plan.resourceType} AND ${alias}.param = ${s.param} AND ${alias}.id = r.id`
   }
   // The same lo/hi search_sort held: the smallest key for ascending, the largest for descending.
   // An aggregate always yields one row, NULL when the resource has no value.
@@ -84,7 +99,9 @@ function sortJoin(plan: SearchPlan, s: ParamSort, i: number): RawBuilder<unknown
 /** `FROM <table> x WHERE ...`: the rows holding sort key `s` of the page's resource row `r`. */
 function sortRowsOf(plan: SearchPlan, s: ParamSort, x: string): RawBuilder<unknown> {
   if (s.source === 'sort-table') return indexRowsOf(pageScope(plan), 'search_sort', x, s.param)
-  return indexRowsOf(pageScope(plan), s.type === 'token' ? 'search_token' : 'search_reference', x, s.param)
+  if (s.source === 'date-row') return indexRowsOf(pageScope(plan), 'search_date', x, s.param)
+  // A union alias (combo-code, patient) reads its members' rows (param-rows.ts).
+  return paramRowsOf(pageScope(plan), s.type === 'token' ? 'search_token' : 'search_reference', x, s.def)
 }
 
 /**
@@ -106,23 +123,31 @@ export function orderKeys(plan: SearchPlan, phase: number): OrderKey[] {
   const keys: OrderKey[] = []
   plan.sort.forEach((s, i) => {
     if (i === 0 && phase === 1 && isParamSort(s)) return
-    keys.push(orderKey(s, i))
+    keys.push(...orderKey(s, i))
   })
   const last = plan.sort[plan.sort.length - 1]
   const idIsLast = last?.source === 'resource' && last.column === 'id'
   if (!idIsLast) {
-    const idSource = phase === 0 && plan.sort[0]?.source === 'sort-table' ? 's0.id' : 'r.id'
+    const joinsFirst = plan.sort[0]?.source === 'sort-table' || plan.sort[0]?.source === 'date-row'
+    const idSource = phase === 0 && joinsFirst ? 's0.id' : 'r.id'
     keys.push({ expression: sql.raw(idSource), descending: keys[0]?.descending ?? false, nullable: false })
   }
   return keys
 }
 
-function orderKey(s: PlannedSort, i: number): OrderKey {
+function orderKey(s: PlannedSort, i: number): OrderKey[] {
   if (s.source === 'resource') {
     return s.column === 'id'
-      ? { expression: sql.raw('r.id'), descending: s.descending, nullable: false }
-      : { expression: sql.raw('r.last_updated'), descending: s.descending, nullable: false, cast: '::timestamptz' }
+      ? [{ expression: sql.raw('r.id'), descending: s.descending, nullable: false }]
+      : [{ expression: sql.raw('r.last_updated'), descending: s.descending, nullable: false, cast: '::timestamptz' }]
+  }
+  if (s.source === 'date-row') {
+    // The key is the row's range: its end first when descending (search_date_high read backwards),
+    // its start first when ascending (search_date_lookup), the other bound breaking ties: the order
+    // search_sort's hi/lo gave, open Period ends (±infinity) beyond every date as its '~' / '!' were.
+    const column = (name: string): OrderKey => ({ expression: sql.raw(`s${i}.${name}`), descending: s.descending, nullable: i > 0, cast: '::timestamptz' })
+    return s.descending ? [column('high'), column('low')] : [column('low'), column('high')]
   }
   const column = s.source === 'index-rows' ? 'k' : s.descending ? 'hi' : 'lo'
-  return { expression: sql.raw(`s${i}.${column}`), descending: s.descending, nullable: i > 0 }
+  return [{ expression: sql.raw(`s${i}.${column}`), descending: s.descending, nullable: i > 0 }]
 }

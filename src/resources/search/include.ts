@@ -5,6 +5,7 @@ import type { SearchParamRegistry } from '../indexing/registry.js'
 import { toStored } from '../resource-store.js'
 import type { StoredResource } from '../types.js'
 import { parseIncludes, type IncludeSpec } from './include-parse.js'
+import { linkParamsCondition } from './param-rows.js'
 import type { SearchRequest } from './types.js'
 
 /** Most resources `_include`/`_revinclude` add to one page; past it the Bundle says so in an OperationOutcome entry. */
@@ -102,7 +103,7 @@ async function readRound(
 ): Promise<StoredResource[]> {
   const idsByType = new Map<string, string[]>()
   for (const s of sources) idsByType.set(s.resourceType, [...(idsByType.get(s.resourceType) ?? []), s.id])
-  const keys = specs.flatMap((spec) => (spec.reverse ? reverseKeys(tenantId, spec, idsByType) : forwardKeys(registry, tenantId, spec, idsByType)))
+  const keys = specs.flatMap((spec) => (spec.reverse ? reverseKeys(registry, tenantId, spec, idsByType) : forwardKeys(registry, tenantId, spec, idsByType)))
   if (!keys.length) return []
   const { rows } = await sql<IncludedRow>`
     SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
@@ -122,23 +123,32 @@ function forwardKeys(registry: SearchParamRegistry, tenantId: string, spec: Incl
     const params = spec.params ?? referenceParams(registry, type)
     if (!params.length) continue
     out.push(sql`SELECT sr.ref_type, sr.ref_id FROM search_reference sr
-      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${type} AND sr.id = ANY(${ids}::text[]) AND sr.param = ANY(${params}::text[])
+      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${type} AND sr.id = ANY(${ids}::text[]) AND ${linkParams(registry, type, params)}
         AND ${spec.targetType ? sql`sr.ref_type = ${spec.targetType}` : sql`sr.ref_type IS NOT NULL`}`)
   }
   return out
 }
 
 /** `_revinclude`: resources of the directive's type whose parameters refer to a source. */
-function reverseKeys(tenantId: string, spec: IncludeSpec, idsByType: ReadonlyMap<string, string[]>): RawBuilder<unknown>[] {
+function reverseKeys(registry: SearchParamRegistry, tenantId: string, spec: IncludeSpec, idsByType: ReadonlyMap<string, string[]>): RawBuilder<unknown>[] {
   const out: RawBuilder<unknown>[] = []
   if (!spec.sourceType || !spec.params?.length) return out
   for (const [type, ids] of idsByType) {
     if (spec.targetType !== undefined && spec.targetType !== type) continue
     out.push(sql`SELECT ${spec.sourceType}::text, sr.id FROM search_reference sr
-      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${spec.sourceType} AND sr.param = ANY(${spec.params}::text[])
+      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${spec.sourceType} AND ${linkParams(registry, spec.sourceType, spec.params)}
         AND sr.ref_id = ANY(${ids}::text[]) AND sr.ref_type = ${type}`)
   }
   return out
+}
+
+/**
+ * `sr.param` of the parameters' reference rows: a union alias (`patient` = the `subject` rows that
+ * refer to a Patient, indexing/union-alias.ts) writes no rows of its own, its members hold them.
+ */
+function linkParams(registry: SearchParamRegistry, type: string, codes: readonly string[]): RawBuilder<unknown> {
+  const byCode = registry.forType(type).byCode
+  return linkParamsCondition('sr', codes.flatMap((code) => byCode.get(code) ?? []))
 }
 
 const referenceParamCache = new WeakMap<SearchParamRegistry, Map<string, string[]>>()

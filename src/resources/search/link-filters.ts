@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
-import { col, indexKey, sameType, typeValue, type RowScope } from './scope.js'
+import { paramCondition, paramKey } from './param-rows.js'
+import { col, sameType, typeValue, type RowScope } from './scope.js'
 import type { ChainFilter, CompartmentFilter, HasFilter, ListFilter, SearchFilter, TextFilter } from './types.js'
 
 /** Compiles a filter on another resource row (where.ts passes itself in: no import cycle). */
@@ -21,6 +22,7 @@ function matchingIds(compile: FilterCompiler, tenantId: string, resourceType: st
  * (type, id) is among the matching targets. The targets are one `IN (SELECT ...)` (a UNION ALL over
  * the target types), which PostgreSQL plans as a semi-join: it can start from the few targets that
  * match (`name=peter`) and probe search_reference_lookup by (param, ref_id), or the other way round.
+ * A union alias (`patient`) follows its members' rows (param-rows.ts), as does `_has` below.
  */
 export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler): RawBuilder<unknown> {
   const r = (c: string) => sql.raw(`${x}.${c}`)
@@ -31,7 +33,7 @@ export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, 
         filter.targets.map((t, i) => sql`SELECT ${t.resourceType}::text, ids.id FROM (${matchingIds(compile, scope.tenantId, t.resourceType, t.filter, `${x}t${i}`)}) AS ids(id)`),
         sql` UNION ALL `,
       )})`
-  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${indexKey(scope, x, filter.ref.code)} AND ${target})`
+  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${target})`
 }
 
 /**
@@ -40,7 +42,7 @@ export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, 
  */
 export function hasCondition(scope: RowScope, filter: HasFilter, x: string, compile: FilterCompiler): RawBuilder<unknown> {
   const h = (c: string) => sql.raw(`${x}.${c}`)
-  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${h('tenant_id')} = ${scope.tenantId} AND ${h('resource_type')} = ${filter.resourceType} AND ${h('param')} = ${filter.ref.code}
+  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${h('tenant_id')} = ${scope.tenantId} AND ${h('resource_type')} = ${filter.resourceType} AND ${paramCondition(x, filter.ref, { isLink: true })}
     AND ${h('ref_id')} = ${col(scope, 'id')} AND ${h('ref_type')} = ${typeValue(scope)} AND ${h('id')} IN (${matchingIds(compile, scope.tenantId, filter.resourceType, filter.filter, `${x}h`)}))`
 }
 

@@ -1,7 +1,12 @@
-import type { SearchFilter, SearchRequest, SortSpec } from './types.js'
+import type { SearchParamDef } from '../indexing/registry.js'
+import { isSingleValuedDate } from './single-valued.js'
+import type { SearchClause, SearchFilter, SearchRequest, SortSpec } from './types.js'
 
 /**
- * A sort key resolved to where its values live. Date, string, number, quantity and uri keys are
+ * A sort key resolved to where its values live. A date parameter with at most one row per resource
+ * (`date-row`, single-valued.ts) sorts on that search_date row: (high, low, id) descending walks
+ * search_date_high, (low, high, id) ascending walks search_date_lookup, and a date window on the
+ * same parameter narrows that same walk. Other date, string, number, quantity and uri keys are
  * precomputed in search_sort (index-ordered walks); token and reference keys are computed per row
  * from their own index rows (`index-rows`): nobody sorts by them often enough to pay a search_sort
  * row (and its three indexes) on every write.
@@ -9,7 +14,8 @@ import type { SearchFilter, SearchRequest, SortSpec } from './types.js'
 export type PlannedSort =
   | { readonly source: 'resource'; readonly column: 'id' | 'last_updated'; readonly descending: boolean }
   | { readonly source: 'sort-table'; readonly param: string; readonly descending: boolean }
-  | { readonly source: 'index-rows'; readonly type: 'token' | 'reference'; readonly param: string; readonly descending: boolean }
+  | { readonly source: 'date-row'; readonly param: string; readonly descending: boolean }
+  | { readonly source: 'index-rows'; readonly type: 'token' | 'reference'; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
 
 /**
  * What compile.ts turns into SQL: the filters, and the sort keys with how a sorted walk is split.
@@ -29,6 +35,13 @@ export interface SearchPlan {
    */
   readonly system?: { readonly branches?: readonly SearchBranch[] }
   readonly sort: readonly PlannedSort[]
+  /**
+   * The plain clauses (no modifier) of `filters` on the first sort key's parameter when that key
+   * is a `date-row`: in phase 0 they are tested on the joined row s0 (the resource's only row of
+   * that parameter) instead of by an EXISTS of their own, so the window bounds the index walk that
+   * gives the order. Each needs a row, so the walk then has no phase 1.
+   */
+  readonly sortWindow: readonly SearchClause[]
   readonly phases: 1 | 2
   readonly count: number
 }
@@ -39,24 +52,34 @@ export interface SearchBranch {
 }
 
 export function planSearch(tenantId: string, request: SearchRequest, branches?: readonly SearchRequest[]): SearchPlan {
-  const sort = request.sort.map(planSort)
+  const sort = request.sort.map((s) => planSort(request.resourceType, s))
+  const first = sort[0]
+  const sortWindow = first?.source === 'date-row' ? request.clauses.filter((f) => isWindowClause(f, first.param)) : []
   return {
     tenantId,
     resourceType: request.resourceType,
     filters: ordered(request.clauses),
     system: request.system ? { branches: branches?.map((b) => ({ resourceType: b.resourceType, filters: ordered(b.clauses) })) } : undefined,
     sort,
-    phases: sort[0] && isParamSort(sort[0]) ? 2 : 1,
+    sortWindow,
+    phases: first && isParamSort(first) && !sortWindow.length ? 2 : 1,
     count: request.count,
   }
 }
 
-function planSort(spec: SortSpec): PlannedSort {
+function planSort(resourceType: string, spec: SortSpec): PlannedSort {
   if (spec.def.column === 'id') return { source: 'resource', column: 'id', descending: spec.descending }
   if (spec.def.column === 'lastUpdated') return { source: 'resource', column: 'last_updated', descending: spec.descending }
   const type = spec.def.type
-  if (type === 'token' || type === 'reference') return { source: 'index-rows', type, param: spec.name, descending: spec.descending }
+  if (type === 'token' || type === 'reference') return { source: 'index-rows', type, param: spec.name, def: spec.def, descending: spec.descending }
+  // The indexer writes no search_sort row for such a parameter (indexing/extract.ts asks the same question).
+  if (resourceType && isSingleValuedDate(resourceType, spec.def)) return { source: 'date-row', param: spec.name, descending: spec.descending }
   return { source: 'sort-table', param: spec.name, descending: spec.descending }
+}
+
+/** A clause that holds only on a row of `param` whose range it bounds: `date=ge2012&date=lt2013`. */
+function isWindowClause(f: SearchFilter, param: string): f is SearchClause {
+  return f.kind === 'param' && f.def.code === param && !f.modifier && f.missing === undefined
 }
 
 /** A sort by a search parameter's values, which some resources lack (the two-phase walk). */

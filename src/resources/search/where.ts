@@ -3,6 +3,7 @@ import type { CompositeComponent } from '../indexing/registry.js'
 import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
 import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
+import { paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, type RowScope } from './scope.js'
 import { isSingleValuedDate } from './single-valued.js'
 import type { ParamValue, SearchClause, SearchFilter } from './types.js'
@@ -78,7 +79,7 @@ function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawB
     const any = sql.join(clause.values.map((v) => (v.kind === 'date' ? lastUpdatedCondition(v, column) : sql`FALSE`)), sql` OR `)
     return negate ? sql`NOT (${any})` : sql`(${any})`
   }
-  const exists = def.components ? compositeExists(scope, clause, def.components, x) : simpleExists(scope, clause, x)
+  const exists = def.components ? compositeUnionExists(scope, clause, x) : simpleExists(scope, clause, x)
   const isNegative = clause.missing === true || negate || clause.modifier === 'not-in'
   return isNegative ? sql`NOT ${exists}` : exists
 }
@@ -86,12 +87,12 @@ function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawB
 function simpleExists(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {
   const isIdentifier = clause.def.type === 'reference' && clause.modifier === 'identifier'
   const handler = PARAM_TYPES[isIdentifier ? 'token' : clause.def.type]!
-  const param = isIdentifier ? `${clause.def.code}:identifier` : clause.def.code
-  const from = indexRowsOf(scope, handler.table, x, param)
+  // A union alias (combo-code, patient) reads its members' rows: paramRowsOf.
+  const from = paramRowsOf(scope, handler.table, x, clause.def, { suffix: isIdentifier ? ':identifier' : undefined })
   if (clause.missing !== undefined) {
     // A reference given only by identifier has a token row (`<code>:identifier`) and no reference row.
     if (clause.def.type !== 'reference') return sql`EXISTS (SELECT 1 ${from})`
-    return sql`(EXISTS (SELECT 1 ${from}) OR EXISTS (SELECT 1 ${indexRowsOf(scope, 'search_token', `${x}i`, `${clause.def.code}:identifier`)}))`
+    return sql`(EXISTS (SELECT 1 ${from}) OR EXISTS (SELECT 1 ${paramRowsOf(scope, 'search_token', `${x}i`, clause.def, { suffix: ':identifier' })}))`
   }
   const modifier = clause.modifier === 'not' || clause.modifier === 'not-in' ? undefined : clause.modifier
   const any = sql.join(
@@ -99,6 +100,18 @@ function simpleExists(scope: RowScope, clause: SearchClause, x: string): RawBuil
     sql` OR `,
   )
   return sql`EXISTS (SELECT 1 ${from} AND (${any}))`
+}
+
+/**
+ * A composite that is the union of composites over fewer elements (`combo-code-value-quantity` =
+ * `code-value-quantity` on the root ∪ `component-code-value-quantity` on each component) matches
+ * when one of them does with the same values: each pairs its parts within one element. Also for
+ * `:missing` (some element of some member has every part); the caller negates the whole.
+ */
+function compositeUnionExists(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {
+  const members = clause.def.union?.members
+  if (!members) return compositeExists(scope, clause, clause.def.components!, x)
+  return sql`(${sql.join(members.map((m, i) => compositeExists(scope, { ...clause, def: m }, m.components!, `${x}u${i}`)), sql` OR `)})`
 }
 
 /**

@@ -108,6 +108,14 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search bench scenarios: query pla
     expectIndexedPlans(plans)
   })
 
+  it('the sorted scenarios order by the search_date row of date (one per Observation), never by search_sort', async () => {
+    for (const query of [`code=${hr}&date=ge2016-01-01&date=lt2016-04-01&_sort=-date&_total=none`, `code=${hr}&_sort=-date&_count=10&_total=none`]) {
+      const { plans } = await plansOf('Observation', query)
+      expect(plans.join('\n'), query).toMatch(/on search_date s0\b/)
+      expect(plans.join('\n'), query).not.toMatch(/search_sort/)
+    }
+  })
+
   it('the included entries of an _include page are the subjects of its matches', async () => {
     const { page } = await plansOf('Observation', `code=${hr}&date=ge2016-01-01&date=lt2017-01-01&_include=Observation:subject&_total=none`)
     const subjects = new Set(page.entries.map((e) => (JSON.parse(e.json) as { subject: { reference: string } }).subject.reference))

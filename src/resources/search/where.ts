@@ -3,8 +3,8 @@ import type { CompositeComponent } from '../indexing/registry.js'
 import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
 import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
-import { paramRowsOf } from './param-rows.js'
-import { col, indexKey, indexRowsOf, type RowScope } from './scope.js'
+import { paramCondition, paramRowsOf } from './param-rows.js'
+import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
 import { isSingleValuedDate } from './single-valued.js'
 import type { ParamValue, SearchClause, SearchFilter } from './types.js'
 
@@ -17,8 +17,8 @@ import type { ParamValue, SearchClause, SearchFilter } from './types.js'
 export function filterCondition(scope: RowScope, filter: SearchFilter, x: string): RawBuilder<unknown> {
   switch (filter.kind) {
     case 'param': return clauseCondition(scope, filter, x)
-    case 'chain': return chainCondition(scope, filter, x, filterCondition)
-    case 'has': return hasCondition(scope, filter, x, filterCondition)
+    case 'chain': return chainCondition(scope, filter, x, filterCondition, indexedIds)
+    case 'has': return hasCondition(scope, filter, x, filterCondition, indexedIds)
     case 'text': return textCondition(scope, filter, x)
     case 'list': return listCondition(scope, filter, x)
     case 'compartment': return compartmentCondition(scope, filter, x)
@@ -85,21 +85,45 @@ function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawB
 }
 
 function simpleExists(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {
-  const isIdentifier = clause.def.type === 'reference' && clause.modifier === 'identifier'
-  const handler = PARAM_TYPES[isIdentifier ? 'token' : clause.def.type]!
+  const { handler, suffix } = rowsOfClause(clause)
   // A union alias (combo-code, patient) reads its members' rows: paramRowsOf.
-  const from = paramRowsOf(scope, handler.table, x, clause.def, { suffix: isIdentifier ? ':identifier' : undefined })
+  const from = paramRowsOf(scope, handler.table, x, clause.def, { suffix })
   if (clause.missing !== undefined) {
     // A reference given only by identifier has a token row (`<code>:identifier`) and no reference row.
     if (clause.def.type !== 'reference') return sql`EXISTS (SELECT 1 ${from})`
     return sql`(EXISTS (SELECT 1 ${from}) OR EXISTS (SELECT 1 ${paramRowsOf(scope, 'search_token', `${x}i`, clause.def, { suffix: ':identifier' })}))`
   }
+  return sql`EXISTS (SELECT 1 ${from} AND (${valuesCondition(clause, x)}))`
+}
+
+function rowsOfClause(clause: SearchClause) {
+  const isIdentifier = clause.def.type === 'reference' && clause.modifier === 'identifier'
+  return { handler: PARAM_TYPES[isIdentifier ? 'token' : clause.def.type]!, suffix: isIdentifier ? ':identifier' : undefined }
+}
+
+/** Any of the clause's values on the index row `x` (OR). */
+function valuesCondition(clause: SearchClause, x: string): RawBuilder<unknown> {
+  const { handler } = rowsOfClause(clause)
   const modifier = clause.modifier === 'not' || clause.modifier === 'not-in' ? undefined : clause.modifier
-  const any = sql.join(
+  return sql.join(
     clause.values.map((v) => (v.kind === 'reference-identifier' ? handler.where(x, v.identifier, undefined) : handler.where(x, v, modifier))),
     sql` OR `,
   )
-  return sql`EXISTS (SELECT 1 ${from} AND (${any}))`
+}
+
+/**
+ * The ids of a type's resources matching `filter` read from its index rows alone, when the filter
+ * holds exactly when a matching row exists: a plain parameter clause, not negated, not `:missing`,
+ * not a composite or a resource column (link-filters.ts matchingIds).
+ */
+function indexedIds(scope: RowScope, filter: SearchFilter, x: string): RawBuilder<unknown> | undefined {
+  if (filter.kind !== 'param' || typeof scope.type !== 'string') return undefined
+  const { def } = filter
+  if (def.column || def.components || filter.missing !== undefined || filter.modifier === 'not' || filter.modifier === 'not-in') return undefined
+  const { handler, suffix } = rowsOfClause(filter)
+  const a = (c: string) => sql.raw(`${x}.${c}`)
+  return sql`SELECT ${a('id')} FROM ${sql.table(handler.table)} ${sql.raw(x)} WHERE ${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)}
+    AND ${paramCondition(x, def, { suffix })} AND (${valuesCondition(filter, x)})`
 }
 
 /**

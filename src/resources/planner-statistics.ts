@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
-import { INDEX_TABLES } from './indexing/index-writes.js'
+import { INDEX_TABLES } from './indexing/index-tables.js'
 
 /** The tables whose row counts and value distributions drive search plans. */
 const TABLES = ['resource', ...INDEX_TABLES]

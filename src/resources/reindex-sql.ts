@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
-import { INDEX_TABLES } from './indexing/index-writes.js'
+import { INDEX_TABLES } from './indexing/index-tables.js'
 import type { IndexRows } from './indexing/rows.js'
 
 /** One current resource version read by the walk. */

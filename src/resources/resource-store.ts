@@ -1,9 +1,9 @@
-import { CompiledQuery, sql, type Kysely, type RawBuilder, type Selectable } from 'kysely'
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type { Database, ResourceTable } from '../db/database.js'
 import { PREPARED } from '../db/prepared-statements.js'
-import { deleteIndexCtes, insertIndexCtes } from './indexing/index-writes.js'
 import type { IndexRows } from './indexing/rows.js'
 import type { HistoryMethod, StoredResource } from './types.js'
+import { indexParams, insertVersionSql, replaceVersionSql, tablesWithRows } from './version-write-sql.js'
 
 /** The current-row view a writer needs before deciding create vs update. */
 export interface CurrentVersion {
@@ -25,8 +25,6 @@ export interface VersionWrite {
   /** The search index rows of this version (none for a delete). */
   index?: IndexRows
 }
-
-const prepared = sql.raw(PREPARED)
 
 const READ_CURRENT_SQL =
   PREPARED + 'select "version_id", "last_updated", "deleted", "content" from "resource" where "tenant_id" = $1 and "resource_type" = $2 and "id" = $3'
@@ -64,46 +62,29 @@ export class ResourceStore {
 
   /** Inserts version 1 (or a first version after nothing) with its index rows; false when the id already exists. */
   async insertNew(w: VersionWrite): Promise<boolean> {
-    // No delete CTEs: index rows exist only for a current, non-deleted row, and there is none.
-    const indexCtes = w.index ? insertIndexCtes(w, w.index, 'cur') : []
-    const result = await sql<{ version_id: number }>`${prepared}WITH cur AS (
-        INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
-        VALUES (${w.tenantId}, ${w.resourceType}, ${w.id}, ${w.versionId}, ${w.lastUpdated}, ${w.deleted}, ${w.json})
-        ON CONFLICT (tenant_id, resource_type, id) DO NOTHING
-        RETURNING version_id
-      ), hist AS (
-        INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-        SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
-        RETURNING version_id
-      )${extraCtes(indexCtes)}
-      SELECT version_id FROM hist`.execute(this.db)
-    return result.rows.length === 1
+    // No deletes: index rows exist only for a current, non-deleted row, and there is none.
+    const fields = tablesWithRows(w.index)
+    return this.writeVersion(insertVersionSql(fields), [...versionParams(w), ...indexParams(w.index, fields)])
   }
 
   /**
-   * Replaces the current row only if it is still at `expectedVersionId` (optimistic concurrency:
-   * under READ COMMITTED, PostgreSQL re-checks the WHERE after a concurrent writer commits), and
-   * the resource's index rows with `w.index` (none for a delete). Returns false when another
-   * writer got there first; then nothing was written.
+   * Replaces the current row only if it is still at `expectedVersionId`, and the resource's index
+   * rows with `w.index` (none for a delete). Returns false when another writer got there first;
+   * then nothing was written.
    */
   async replaceIfVersion(w: VersionWrite, expectedVersionId: number): Promise<boolean> {
-    const indexCtes = [...deleteIndexCtes(w, 'cur'), ...(w.index && !w.deleted ? insertIndexCtes(w, w.index, 'cur') : [])]
-    const result = await sql<{ version_id: number }>`${prepared}WITH cur AS (
-        UPDATE resource SET version_id = ${w.versionId}, last_updated = ${w.lastUpdated}, deleted = ${w.deleted}, content = ${w.json}
-        WHERE tenant_id = ${w.tenantId} AND resource_type = ${w.resourceType} AND id = ${w.id} AND version_id = ${expectedVersionId}
-        RETURNING version_id
-      ), hist AS (
-        INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-        SELECT ${w.tenantId}, ${w.resourceType}, ${w.id}, version_id, ${w.lastUpdated}, ${w.deleted}, ${w.method}, ${w.json} FROM cur
-        RETURNING version_id
-      )${extraCtes(indexCtes)}
-      SELECT version_id FROM hist`.execute(this.db)
-    return result.rows.length === 1
+    const fields = w.deleted ? [] : tablesWithRows(w.index)
+    return this.writeVersion(replaceVersionSql(fields), [...versionParams(w), expectedVersionId, ...indexParams(w.index, fields)])
+  }
+
+  private async writeVersion(text: string, params: unknown[]): Promise<boolean> {
+    const { rows } = await this.db.executeQuery(CompiledQuery.raw(text, params))
+    return rows.length === 1
   }
 }
 
-function extraCtes(ctes: RawBuilder<unknown>[]) {
-  return ctes.length ? sql`, ${sql.join(ctes, sql`, `)}` : sql``
+function versionParams(w: VersionWrite): unknown[] {
+  return [w.tenantId, w.resourceType, w.id, w.versionId, w.lastUpdated, w.deleted, w.method, w.json]
 }
 
 export function toStored(

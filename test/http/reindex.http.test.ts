@@ -1,7 +1,7 @@
 import type { Observation, Parameters, Patient } from '@medplum/fhirtypes'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { INDEX_TABLES } from '../../src/resources/indexing/index-writes.js'
+import { INDEX_TABLES } from '../../src/resources/indexing/index-tables.js'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { idsFound, measuredBy, nicknamed, nicknameParam, NICKNAME_URL, post, STRICT, techniqueParam } from '../fixtures/search-params.js'
 import { buildTestApp, type TestApp, type TestTenant } from '../setup/app.js'

@@ -6,7 +6,7 @@ export type IndexColumn = readonly [field: string, column: string, pgType: strin
 /**
  * The search index tables (migrations 0002, 0009), keyed by the IndexRows field that holds their rows,
  * with their columns after (tenant_id, resource_type, id). Every writer of index rows — a single
- * write (index-writes.ts), the bulk path (bulk-sql.ts), $reindex (reindex-sql.ts), the search bench
+ * write (version-write-sql.ts), the bulk path (bulk-sql.ts), $reindex (reindex-sql.ts), the search bench
  * loader — reads this one description, so a table or column added here reaches them all. The order
  * is the order statements touch the tables (a fixed order keeps lock order stable).
  */
@@ -36,3 +36,6 @@ export const INDEX_TABLE_COLUMNS = {
 
 export type IndexField = keyof typeof INDEX_TABLE_COLUMNS
 export const INDEX_FIELDS = Object.keys(INDEX_TABLE_COLUMNS) as IndexField[]
+
+/** The index tables, in the order statements touch them (a fixed order keeps lock order stable). */
+export const INDEX_TABLES = INDEX_FIELDS.map((field) => INDEX_TABLE_COLUMNS[field].table)

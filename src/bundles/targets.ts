@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { conflict, FhirError, invalid, isFhirError, notFound } from '../errors.js'
 import { isLive, matchConditional, parseCriteria, type ConditionalLockTarget, type Repository, type StoredResource } from '../resources/index.js'
 import type { RunState, WriteTarget } from './state.js'
 import type { BundleContext, ParsedEntry } from './types.js'
+import { newResourceId } from '../resources/index.js'
 
 /**
  * Decides which resource a POST, PUT or PATCH entry writes and records `fullUrl → Type/id`, so
@@ -30,7 +30,7 @@ async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, e
   const { target } = entry
   const resourceType = target.resourceType
   if (entry.method === 'POST') {
-    if (entry.ifNoneExist === undefined) return { mode: 'create', resourceType, id: randomUUID() }
+    if (entry.ifNoneExist === undefined) return { mode: 'create', resourceType, id: newResourceId() }
     const key = `${resourceType}?${entry.ifNoneExist}`
     const earlier = state.conditionalCreates.get(key)
     const earlierTarget = earlier === undefined ? undefined : state.targets.get(earlier)
@@ -40,7 +40,7 @@ async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, e
     const match = one(matches, `ifNoneExist '${entry.ifNoneExist}'`, resourceType)
     if (match) return { mode: 'matched', stored: match }
     state.conditionalCreates.set(key, entry.index)
-    return { mode: 'create', resourceType, id: randomUUID(), ...(locked ? {} : { recheck: criteria }) }
+    return { mode: 'create', resourceType, id: newResourceId(), ...(locked ? {} : { recheck: criteria }) }
   }
   if (target.form === 'instance') return { mode: 'update', resourceType, id: target.id }
   if (target.form !== 'type' || target.query === undefined) throw invalid(`Entry url '${entry.url}' cannot be written`)
@@ -61,7 +61,7 @@ async function targetOf(repo: Repository, ctx: BundleContext, state: RunState, e
   if (entry.method === 'PATCH') throw notFound(`No ${resourceType} matches '${entry.url}'; a conditional patch needs exactly one`, 'MSG_NO_MATCH')
   // R4 conditional update with no match: a create, with the client's id when the body carries one,
   // unless that id is a live resource the criteria did not select (R5's 409, as over HTTP).
-  if (bodyId === undefined) return { mode: 'create', resourceType, id: randomUUID(), ...recheck }
+  if (bodyId === undefined) return { mode: 'create', resourceType, id: newResourceId(), ...recheck }
   if (await isLive(repo, ctx.scope, resourceType, bodyId)) {
     throw conflict(`${resourceType}/${bodyId} exists but does not match '${entry.url}'; a conditional update will not overwrite it (drop the id, or update ${resourceType}/${bodyId} directly)`)
   }

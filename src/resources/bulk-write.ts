@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Identifier, Resource } from '@medplum/fhirtypes'
 import type { Database } from '../db/database.js'
@@ -14,6 +13,7 @@ import { numberTextOf, restoreNumberText } from './number-text.js'
 import type { StoredResource } from './types.js'
 import { assertValidResource, isResourceType } from './validation/index.js'
 import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
+import { newResourceId } from './resource-id.js'
 
 /** Resources per multi-row statement: past ~500 the statement's arrays grow without a faster rate (bench/ingest.ts). */
 export const BULK_BATCH_SIZE = 500
@@ -60,7 +60,7 @@ export async function writeMany(
       const item = items[i]!
       const problem = checkItem(item)
       if (problem) outcomes[i] = { status: 'failed', error: problem }
-      else if (item.mode === 'create') pending.push({ index: i, item, id: item.id ?? randomUUID(), fresh: item.id === undefined, attempts: 0 })
+      else if (item.mode === 'create') pending.push({ index: i, item, id: item.id ?? newResourceId(), fresh: item.id === undefined, attempts: 0 })
       else pending.push({ index: i, item, fresh: false, attempts: 0 })
     }
     while (pending.length > 0) pending = await writeRound(deps, tenantId, pending, options, outcomes)
@@ -185,7 +185,7 @@ async function decideIds(
     if (p.id !== undefined) continue
     // put: the body's id; identifier without a match: the body's id (update-as-create), else a new resource.
     p.fresh = p.item.resource.id === undefined
-    p.id = p.item.resource.id ?? randomUUID()
+    p.id = p.item.resource.id ?? newResourceId()
   }
   return ready.sort((a, b) => a.index - b.index)
 }

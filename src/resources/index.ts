@@ -84,3 +84,4 @@ export { createJobStore, type JobStore, type JobRecord, type JobProgress, type J
 export { createExportReader, type ExportReader, type ExportBatch, type ExportBatchQuery, type ExportRow } from './export-reader.js'
 /** $reindex: what to walk and what it reports (Repository.reindex). */
 export type { ReindexRequest, ReindexProgress, ReindexResult } from './reindex.js'
+export { newResourceId } from './resource-id.js'

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import type { Database } from '../db/database.js'
@@ -23,6 +22,7 @@ import type { HistoryMethod, RequestScope, StoredResource, WriteOptions, WriteRe
 import { assertValidResource, isResourceType, validateResource } from './validation/index.js'
 import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
 import { numberTextOf, restoreNumberText } from './number-text.js'
+import { newResourceId } from './resource-id.js'
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/
 /** Optimistic-concurrency retries for writes without If-Match before answering 409. */
@@ -133,7 +133,7 @@ class PgRepository implements Repository {
   /** One create in its own statement (the coalescer's path when nothing else waits). */
   async createAlone(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
     if (options.id !== undefined) assertId(options.id)
-    const id = options.id ?? randomUUID()
+    const id = options.id ?? newResourceId()
     const lastUpdated = this.clock()
     const stamped = stampMeta(resource, id, 1, lastUpdated)
     assertValidResource(stamped)

@@ -28,15 +28,21 @@ const patched = Symbol('segimed.prepared')
 
 /**
  * Wraps a pg pool for Kysely's PostgresDialect so that marked statements run as named prepared
- * statements (pg tracks per connection which names it has already sent). Not for embedded PGlite:
- * its one backend session outlives pooled connections, so a reconnecting client would re-send a
- * name the session already holds.
+ * statements (pg tracks per connection which names it has already sent). Not on PGlite (embedded,
+ * or any pglite-socket server a URL points at, as the tests do): its one backend session is shared
+ * by every connection and outlives them, so a second pool or a reconnecting client would send a
+ * name the session already holds. The first connection asks the server which it is.
  */
 export function preparingPool(pool: pg.Pool): PostgresPool {
+  let enabled: Promise<boolean> | undefined
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = (await pool.connect()) as pg.PoolClient & { [patched]?: true }
-      if (!client[patched]) {
+      enabled ??= client
+        .query<{ v: string }>('select version() as v')
+        .then((r) => !/PGlite/i.test(r.rows[0]?.v ?? ''))
+        .catch(() => false)
+      if ((await enabled) && !client[patched]) {
         const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<unknown>
         client[patched] = true
         ;(client as unknown as { query: typeof query }).query = (config: unknown, values?: unknown) => {

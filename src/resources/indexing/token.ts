@@ -6,7 +6,8 @@ type Coding = { system?: string; code?: string; display?: string }
 
 /**
  * token parameters (https://hl7.org/fhir/R4/search.html#token): Coding, CodeableConcept (one row per
- * coding, plus a code-less row for its text so `:text` finds it), Identifier (with its type codings
+ * coding, plus a code-less row for its text unless a coding already has that display, so `:text`
+ * finds it), Identifier (with its type codings
  * for `:of-type`), ContactPoint (system = phone/email/..., code = value), boolean, and plain
  * code/string/uri/id values (no system).
  *
@@ -36,9 +37,15 @@ export function indexTokenValue(rows: IndexRows, param: string, ord: number, typ
   }
   if (type === 'ContactPoint') return add(v.system, v.value, null)
   if (type === 'CodeableConcept' || Array.isArray(v.coding)) {
-    for (const c of (v.coding as Coding[] | undefined) ?? []) add(c.system, c.code, c.display)
-    if (typeof v.text === 'string') add(null, null, v.text)
+    const codings = (v.coding as Coding[] | undefined) ?? []
+    for (const c of codings) add(c.system, c.code, c.display)
+    // `:text` matches the display of any row: a text equal to a coding's display has its row already.
+    if (typeof v.text === 'string' && !codings.some((c) => sameText(c.display, v.text as string))) add(null, null, v.text)
     return
   }
   if (type === 'Coding' || typeof v.code === 'string') return add(v.system, v.code, v.display)
+}
+
+function sameText(display: unknown, text: string): boolean {
+  return typeof display === 'string' && clip(normalizeText(display)) === clip(normalizeText(text))
 }

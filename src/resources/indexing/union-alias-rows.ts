@@ -4,7 +4,6 @@ import type { SearchParamDef } from './search-param-def.js'
 /**
  * The rows a union alias (union-alias.ts) still writes, given `index`, which writes all its rows as
  * a plain parameter would, into scratch rows:
- * - its search_sort key, when it has one (`combo-value-quantity`): `_sort` reads it there;
  * - for an alias of the rows of one target type (`patient` = `subject` rows with ref_type Patient),
  *   what those rows cannot answer: references a ref_type does not tell (an external
  *   `http://other/Patient/1`, `urn:uuid:` with `type: Patient`) and the `:identifier` token rows
@@ -14,8 +13,7 @@ import type { SearchParamDef } from './search-param-def.js'
 export function addUnionAliasRows(rows: IndexRows, def: SearchParamDef, index: (scratch: IndexRows) => void): void {
   const scratch = new IndexRows()
   index(scratch)
-  const { sort, reference, token } = scratch
-  sort.param.forEach((param, i) => rows.addSortKey(param, sort.lo[i]!, sort.hi[i]!))
+  const { reference, token } = scratch
   const refType = def.union?.refType
   if (refType === undefined) return
   reference.param.forEach((param, i) => {

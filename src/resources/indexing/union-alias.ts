@@ -5,12 +5,6 @@ import { splitUnion } from './expression.js'
 import type { SearchParamDef, SearchParamType, UnionAlias } from './search-param-def.js'
 
 /**
- * Types whose union aliases keep their search_sort row (`_sort` reads search_sort for them). Token and
- * reference keys come from the index rows themselves, composites are never sorted.
- */
-const SORTED_THROUGH_SEARCH_SORT: ReadonlySet<SearchParamType> = new Set(['string', 'number', 'quantity', 'uri'])
-
-/**
  * Types a union alias may have. Dates are left out: one-row date parameters sort and merge clauses on
  * their own rows (single-valued-date.ts), a rule that reads the expression, not the alias.
  */
@@ -45,10 +39,13 @@ export function withUnionAliases(byCode: Map<string, SearchParamDef>, resourceTy
   }
 }
 
-/** Whether extraction evaluates the parameter at all: a union alias only for its sort key or the rows its members lack. */
+/**
+ * Whether extraction evaluates the parameter at all: a union alias only for the rows its members lack
+ * (`patient`). Its sort key is its members' (search/compile.ts 'sort-union' aggregates their rows).
+ */
 export function isExtracted(def: SearchParamDef): boolean {
   if (!def.union) return true
-  return def.union.refType !== undefined || SORTED_THROUGH_SEARCH_SORT.has(def.type)
+  return def.union.refType !== undefined
 }
 
 interface Decision {

@@ -93,13 +93,15 @@ function sortJoin(plan: SearchPlan, s: ParamSort, i: number): RawBuilder<unknown
   // The same lo/hi search_sort held: the smallest key for ascending, the largest for descending.
   // An aggregate always yields one row, NULL when the resource has no value.
   const aggregate = sql.raw(s.descending ? 'max' : 'min')
-  return sql`${join} LATERAL (SELECT ${aggregate}(${indexRowKey(s, `s${i}v`)}) AS k ${sortRowsOf(plan, s, `s${i}v`)}) ${alias} ON ${i === 0 ? sql`${alias}.k IS NOT NULL` : sql`TRUE`}`
+  const key = s.source === 'sort-union' ? sql.raw(`s${i}v.${s.descending ? 'hi' : 'lo'}`) : indexRowKey(s, `s${i}v`)
+  return sql`${join} LATERAL (SELECT ${aggregate}(${key}) AS k ${sortRowsOf(plan, s, `s${i}v`)}) ${alias} ON ${i === 0 ? sql`${alias}.k IS NOT NULL` : sql`TRUE`}`
 }
 
 /** `FROM <table> x WHERE ...`: the rows holding sort key `s` of the page's resource row `r`. */
 function sortRowsOf(plan: SearchPlan, s: ParamSort, x: string): RawBuilder<unknown> {
   if (s.source === 'sort-table') return indexRowsOf(pageScope(plan), 'search_sort', x, s.param)
   if (s.source === 'date-row') return indexRowsOf(pageScope(plan), 'search_date', x, s.param)
+  if (s.source === 'sort-union') return paramRowsOf(pageScope(plan), 'search_sort', x, s.def)
   // A union alias (combo-code, patient) reads its members' rows (param-rows.ts).
   return paramRowsOf(pageScope(plan), s.type === 'token' ? 'search_token' : 'search_reference', x, s.def)
 }
@@ -148,6 +150,6 @@ function orderKey(s: PlannedSort, i: number): OrderKey[] {
     const column = (name: string): OrderKey => ({ expression: sql.raw(`s${i}.${name}`), descending: s.descending, nullable: i > 0, cast: '::timestamptz' })
     return s.descending ? [column('high'), column('low')] : [column('low'), column('high')]
   }
-  const column = s.source === 'index-rows' ? 'k' : s.descending ? 'hi' : 'lo'
+  const column = s.source === 'index-rows' || s.source === 'sort-union' ? 'k' : s.descending ? 'hi' : 'lo'
   return [{ expression: sql.raw(`s${i}.${column}`), descending: s.descending, nullable: i > 0 }]
 }

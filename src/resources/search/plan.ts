@@ -14,6 +14,7 @@ import type { SearchClause, SearchFilter, SearchRequest, SortSpec } from './type
 export type PlannedSort =
   | { readonly source: 'resource'; readonly column: 'id' | 'last_updated'; readonly descending: boolean }
   | { readonly source: 'sort-table'; readonly param: string; readonly descending: boolean }
+  | { readonly source: 'sort-union'; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
   | { readonly source: 'date-row'; readonly param: string; readonly descending: boolean }
   | { readonly source: 'index-rows'; readonly type: 'token' | 'reference'; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
 
@@ -74,6 +75,8 @@ function planSort(resourceType: string, spec: SortSpec): PlannedSort {
   if (type === 'token' || type === 'reference') return { source: 'index-rows', type, param: spec.name, def: spec.def, descending: spec.descending }
   // The indexer writes no search_sort row for such a parameter (indexing/extract.ts asks the same question).
   if (resourceType && isSingleValuedDate(resourceType, spec.def)) return { source: 'date-row', param: spec.name, descending: spec.descending }
+  // A union (combo-value-quantity) has no search_sort row of its own: its key spans its members' rows.
+  if (spec.def.union) return { source: 'sort-union', param: spec.name, def: spec.def, descending: spec.descending }
   return { source: 'sort-table', param: spec.name, descending: spec.descending }
 }
 

@@ -127,10 +127,13 @@ describe('search: union-alias parameters', () => {
     expect((reverse.included ?? []).map((r) => r.id).sort()).toEqual(pick(ids, 0, 5))
   })
 
-  it('sorts by combo-value-quantity through its own search_sort key', async () => {
+  it('sorts by combo-value-quantity over its members\' search_sort keys (value and component values)', async () => {
     const page = await search(f.repo, scope, 'Observation', '_sort=-combo-value-quantity&_count=3')
     // Descending by each resource's largest value: 1500 g (written as 1500), 120 mm[Hg], 70 kg.
     expect(page.entries.map((e) => e.id)).toEqual([ids[5], ids[1], ids[0]])
+    // Ascending by the smallest: 1.5 kg, 70 kg and 70 kg (a component of 5; ties by id), 80 mm[Hg] (a component), then none.
+    const ascending = await search(f.repo, scope, 'Observation', '_sort=combo-value-quantity&_count=100')
+    expect(ascending.entries.map((e) => e.id)).toEqual([ids[3], ...[ids[0], ids[5]].sort(), ids[1], ...[ids[2], ids[4]].sort()])
   })
 
   it('sorts by patient over the subject rows that point to a Patient, resources without one last', async () => {
@@ -162,7 +165,9 @@ describe('search: union-alias parameters', () => {
     expect(params).toContain('code')
     expect(params).toContain('subject')
     const sorts = await f.db.db.selectFrom('search_sort').select('param').where('tenant_id', '=', tenant.tenantId).where('id', '=', id!).execute()
-    expect(sorts.map((r) => r.param)).toContain('combo-value-quantity')
+    // Its sort key is its members' (value-quantity here): no search_sort row of its own.
+    expect(sorts.map((r) => r.param)).not.toContain('combo-value-quantity')
+    expect(sorts.map((r) => r.param)).toContain('value-quantity')
     const find = (query: string) => matchIds(f.repo, tenant, 'Observation', query)
     expect(await find('combo-code=29463-7')).toEqual([id])
     expect(await find(`combo-code-value-quantity=29463-7$185|${UCUM}|[lb_av]`)).toEqual([id])

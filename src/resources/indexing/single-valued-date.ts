@@ -28,14 +28,13 @@ function plainSingleDatePath(resourceType: string, expression: string): boolean 
   if (branches.length !== 1) return false
   const steps = branches[0]!.slice(resourceType.length + 1).split('.')
   let type = resourceType
-  for (const [i, step] of steps.entries()) {
+  for (const step of steps) {
     if (!/^[a-z][A-Za-z0-9]*$/.test(step)) return false
     const element = getElementDefinition(type, step)
     if (!element || element.max !== 1 || element.isArray) return false
-    const codes = element.type.map((t) => t.code)
-    if (i === steps.length - 1) return true
-    if (codes.length !== 1 || codes[0] === 'BackboneElement' || codes[0] === 'Element') return false
-    type = codes[0]!
+    // The next step is looked up on the element's one type; backbone elements have no type of their own here.
+    const [only, ...more] = element.type.map((t) => t.code)
+    type = more.length || only === 'BackboneElement' || only === 'Element' ? '' : (only ?? '')
   }
-  return false
+  return true
 }

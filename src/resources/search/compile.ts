@@ -1,11 +1,10 @@
 import { sql, type RawBuilder } from 'kysely'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
-import { dateParam } from './params/date.js'
 import { isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
 import { paramRowsOf } from './param-rows.js'
 import { indexRowsOf, type RowScope } from './scope.js'
 import type { PageCursor, SearchClause } from './types.js'
-import { scopeConditions } from './where.js'
+import { sameRowCondition, scopeConditions } from './where.js'
 
 /**
  * Builds the page, count and estimate queries of a type search; the filter conditions come from
@@ -59,7 +58,7 @@ export function compilePageQuery(
   const isWindowed = page.phase === 0 && plan.sortWindow.length > 0
   const filters = isWindowed ? plan.filters.filter((f) => !plan.sortWindow.includes(f as SearchClause)) : plan.filters
   const where = [scopeConditions(pageScope(plan), filters)]
-  if (isWindowed) where.push(windowCondition(plan.sortWindow, 's0'))
+  if (isWindowed) where.push(sameRowCondition(plan.sortWindow, 's0'))
   const first = plan.sort[0]
   if (page.phase === 1 && first && isParamSort(first)) where.push(sql`NOT EXISTS (SELECT 1 ${sortRowsOf(plan, first, 's')})`)
   if (page.cursor && page.cursor.phase === page.phase) where.push(keysetCondition(keys, [...page.cursor.keys, page.cursor.id], direction))
@@ -72,12 +71,6 @@ export function compilePageQuery(
 }
 
 type ParamSort = Exclude<PlannedSort, { source: 'resource' }>
-
-/** Every window clause on the one date row `x` (any of a clause's values, all clauses). */
-function windowCondition(clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
-  const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => (v.kind === 'date' ? dateParam.where(x, v, undefined) : sql`FALSE`)), sql` OR `)})`)
-  return sql.join(each, sql` AND `)
-}
 
 /**
  * The join that brings sort key `i` as `s{i}`: an inner join for the first key (phase 0 lists only

@@ -1,10 +1,10 @@
 import type { SearchParamDef } from '../indexing/registry.js'
-import { isSingleValuedDate } from './single-valued.js'
+import { isSingleValuedDate } from '../indexing/single-valued-date.js'
 import type { SearchClause, SearchFilter, SearchRequest, SortSpec } from './types.js'
 
 /**
  * A sort key resolved to where its values live. A date parameter with at most one row per resource
- * (`date-row`, single-valued.ts) sorts on that search_date row: (high, low, id) descending walks
+ * (`date-row`, indexing/single-valued-date.ts) sorts on that search_date row: (high, low, id) descending walks
  * search_date_high, (low, high, id) ascending walks search_date_lookup, and a date window on the
  * same parameter narrows that same walk. Other date, string, number, quantity and uri keys are
  * precomputed in search_sort (index-ordered walks); token and reference keys are computed per row

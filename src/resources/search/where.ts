@@ -5,7 +5,7 @@ import { PARAM_TYPES } from './params/index.js'
 import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
 import { paramCondition, paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
-import { isSingleValuedDate } from './single-valued.js'
+import { isSingleValuedDate } from '../indexing/single-valued-date.js'
 import type { ParamValue, SearchClause, SearchFilter } from './types.js'
 
 /**
@@ -42,7 +42,7 @@ export function scopeConditions(scope: RowScope, filters: readonly SearchFilter[
 
 /**
  * Repeated plain clauses of a date parameter that has at most one index row per resource
- * (single-valued.ts), grouped by parameter: `date=ge2020-01&date=lt2020-04` then means "the one row
+ * (indexing/single-valued-date.ts), grouped by parameter: `date=ge2020-01&date=lt2020-04` then means "the one row
  * is in both", so one EXISTS tests both on that row — a bounded index range — where two EXISTS
  * would each match half the table. Parameters with several rows per resource keep one EXISTS per
  * clause (each clause may hold on a different value).
@@ -62,9 +62,13 @@ function sameRowDateClauses(scope: RowScope, filters: readonly SearchFilter[]): 
 }
 
 function sameRowExists(scope: RowScope, clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
-  const handler = PARAM_TYPES.date!
-  const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => handler.where(x, v, undefined)), sql` OR `)})`)
-  return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, handler.table, x, clauses[0]!.def.code)} AND ${sql.join(each, sql` AND `)})`
+  return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, PARAM_TYPES.date!.table, x, clauses[0]!.def.code)} AND ${sameRowCondition(clauses, x)})`
+}
+
+/** Every clause (any of its values) on the one date row `x`; also the sort window on s0 (compile.ts). */
+export function sameRowCondition(clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
+  const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => PARAM_TYPES.date!.where(x, v, undefined)), sql` OR `)})`)
+  return sql.join(each, sql` AND `)
 }
 
 function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {

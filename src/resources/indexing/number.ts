@@ -1,17 +1,17 @@
 import type { TypedValue } from '@medplum/core'
 import type { IndexRows } from './rows.js'
-import { numberSortKey } from './sort-key.js'
 
 /**
  * number parameters (https://hl7.org/fhir/R4/search.html#number): a value is the point [v, v]; a Range
  * is [low, high] with open ends at ±Infinity. The implicit precision belongs to the SEARCH value
  * (`100` searches [99.5, 100.5)), so stored values are exact.
+ *
+ * No search_sort row: `_sort` reads min(low) / max(high) of these rows at query time (search/compile.ts).
+ * `_options` stays because extract.ts passes `{ sortable }` to every indexer.
  */
-export function indexNumberValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
+export function indexNumberValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, _options?: { sortable: boolean }) {
   const r = numericRange(typed)
-  if (!r) return
-  rows.addNumber(param, ord, r[0], r[1])
-  if (options.sortable) rows.addSortKey(param, numberSortKey(r[0]), numberSortKey(r[1]))
+  if (r) rows.addNumber(param, ord, r[0], r[1])
 }
 
 /** [low, high] as decimal text, for numbers, Quantity-like values and Ranges. */

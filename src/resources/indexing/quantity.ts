@@ -1,7 +1,6 @@
 import type { TypedValue } from '@medplum/core'
 import { numericRange } from './number.js'
 import type { IndexRows } from './rows.js'
-import { numberSortKey } from './sort-key.js'
 import { CANONICAL_SYSTEM, toCanonical, ucumCanonical, UCUM_SYSTEM } from './ucum.js'
 
 type QuantityLike = { unit?: string; system?: string; code?: string; currency?: string }
@@ -13,8 +12,12 @@ type QuantityLike = { unit?: string; system?: string; code?: string; currency?: 
  * a UCUM quantity whose code ucum.ts knows gets a second row in canonical units (system
  * CANONICAL_SYSTEM), so `1 kg` matches a search for `1000|http://unitsofmeasure.org|g`, unless it is
  * already written in the canonical unit (`1 g`), which its own row then serves.
+ *
+ * No search_sort row: `_sort` reads min(low) / max(high) of the rows as written (system other than
+ * CANONICAL_SYSTEM) at query time (search/compile.ts). `_options` stays because extract.ts passes
+ * `{ sortable }` to every indexer.
  */
-export function indexQuantityValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, options: { sortable: boolean }) {
+export function indexQuantityValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, _options?: { sortable: boolean }) {
   const r = numericRange(typed)
   if (!r) return
   const v = typed.value as QuantityLike & { low?: QuantityLike; high?: QuantityLike }
@@ -36,5 +39,4 @@ export function indexQuantityValue(rows: IndexRows, param: string, ord: number, 
     const isCanonical = units.code === canonical.unit && low === r[0] && high === r[1]
     if (!isCanonical) rows.addQuantity(param, ord, { low, high, system: CANONICAL_SYSTEM, code: canonical.unit, unit: null })
   }
-  if (options.sortable) rows.addSortKey(param, numberSortKey(r[0]), numberSortKey(r[1]))
 }

@@ -41,7 +41,8 @@ export function withUnionAliases(byCode: Map<string, SearchParamDef>, resourceTy
 
 /**
  * Whether extraction evaluates the parameter at all: a union alias only for the rows its members lack
- * (`patient`). Its sort key is its members' (search/compile.ts 'sort-union' aggregates their rows).
+ * (`patient`). Its sort key is its members' (search/compile.ts aggregates their rows: 'sort-union' for
+ * string and uri members' search_sort rows, 'index-rows' for the rest).
  */
 export function isExtracted(def: SearchParamDef): boolean {
   if (!def.union) return true

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
+import { CANONICAL_SYSTEM } from '../indexing/ucum.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
-import { isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
+import { isParamSort, type IndexRowSortType, type PlannedSort, type SearchPlan } from './plan.js'
 import { paramRowsOf } from './param-rows.js'
 import { indexRowsOf, type RowScope } from './scope.js'
 import type { PageCursor, SearchClause } from './types.js'
@@ -39,8 +40,8 @@ export interface PageRow {
  * One page of one phase: rows after (or before) the cursor in sort order, `limit` of them. The
  * ORDER BY matches an index: (param, lo, id) / (param, hi, id) of search_sort, (param, low, high, id)
  * / (param, high, low, id) of search_date for a one-row date, the resource primary key for the
- * default order by id, or (type, last_updated, id) for `_lastUpdated`. Token and reference keys have
- * no such index: each row's key is aggregated from its index rows (sortJoin).
+ * default order by id, or (type, last_updated, id) for `_lastUpdated`. Token, reference, number and
+ * quantity keys have no such index: each row's key is aggregated from its index rows (sortJoin).
  */
 export function compilePageQuery(
   plan: SearchPlan,
@@ -95,17 +96,30 @@ function sortRowsOf(plan: SearchPlan, s: ParamSort, x: string): RawBuilder<unkno
   if (s.source === 'sort-table') return indexRowsOf(pageScope(plan), 'search_sort', x, s.param)
   if (s.source === 'date-row') return indexRowsOf(pageScope(plan), 'search_date', x, s.param)
   if (s.source === 'sort-union') return paramRowsOf(pageScope(plan), 'search_sort', x, s.def)
-  // A union alias (combo-code, patient) reads its members' rows (param-rows.ts).
-  return paramRowsOf(pageScope(plan), s.type === 'token' ? 'search_token' : 'search_reference', x, s.def)
+  // A union alias (combo-code, combo-value-quantity, patient) reads its members' rows (param-rows.ts).
+  const rows = paramRowsOf(pageScope(plan), INDEX_ROW_TABLES[s.type], x, s.def)
+  // The canonical UCUM twin (indexing/quantity.ts) only serves unit-converting searches: the value
+  // as written decides the order (1500 g after 70 kg), as search_sort's key did.
+  return s.type === 'quantity' ? sql`${rows} AND ${sql.raw(`${x}.system`)} IS DISTINCT FROM ${CANONICAL_SYSTEM}` : rows
+}
+
+const INDEX_ROW_TABLES: Record<IndexRowSortType, string> = {
+  token: 'search_token',
+  reference: 'search_reference',
+  number: 'search_number',
+  quantity: 'search_quantity',
 }
 
 /**
  * The sort key of one index row, as search_sort would have held it: a token's code, or its
  * normalised display when it has no code; a reference's `Type/id`, or the bare id/URL when it has
  * no type. COLLATE "C" orders it like search_sort's columns (and its cursor compares the same way).
+ * A number or quantity range sorts by its low end ascending and its high end descending (search_sort's
+ * lo/hi); numeric ±Infinity (open ranges, `<5`) sorts before / after every value as their keys did.
  */
 function indexRowKey(s: Extract<PlannedSort, { source: 'index-rows' }>, x: string): RawBuilder<unknown> {
   const c = (column: string) => sql.raw(`${x}.${column}`)
+  if (s.type === 'number' || s.type === 'quantity') return c(s.descending ? 'high' : 'low')
   return s.type === 'token'
     ? sql`COALESCE(${c('code')}, ${c('display')}) COLLATE "C"`
     : sql`COALESCE(${c('ref_type')} || '/' || ${c('ref_id')}, ${c('ref_id')}) COLLATE "C"`
@@ -142,6 +156,10 @@ function orderKey(s: PlannedSort, i: number): OrderKey[] {
     // search_sort's hi/lo gave, open Period ends (±infinity) beyond every date as its '~' / '!' were.
     const column = (name: string): OrderKey => ({ expression: sql.raw(`s${i}.${name}`), descending: s.descending, nullable: i > 0, cast: '::timestamptz' })
     return s.descending ? [column('high'), column('low')] : [column('low'), column('high')]
+  }
+  if (s.source === 'index-rows' && (s.type === 'number' || s.type === 'quantity')) {
+    // A numeric key: the cursor's text must compare as a number ('10' > '9'), not as text.
+    return [{ expression: sql.raw(`s${i}.k`), descending: s.descending, nullable: i > 0, cast: '::numeric' }]
   }
   const column = s.source === 'index-rows' || s.source === 'sort-union' ? 'k' : s.descending ? 'hi' : 'lo'
   return [{ expression: sql.raw(`s${i}.${column}`), descending: s.descending, nullable: i > 0 }]

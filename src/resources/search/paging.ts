@@ -41,6 +41,7 @@ export interface OrderKey {
  * key's bound is repeated as a plain range condition so the planner can start the index scan there.
  */
 export function keysetCondition(keys: readonly OrderKey[], values: readonly (string | null)[], direction: 'after' | 'before'): RawBuilder<unknown> {
+  keys.forEach((key, i) => checkCursorValue(values[i] ?? null, key.cast))
   const terms: RawBuilder<unknown>[] = []
   const equal: RawBuilder<unknown>[] = []
   keys.forEach((key, i) => {
@@ -64,6 +65,22 @@ export function keysetCondition(keys: readonly OrderKey[], values: readonly (str
   const forward = direction === 'after' !== first.descending
   const bound = first.cast ? sql`${c0}${sql.raw(first.cast)}` : sql`${c0}`
   return sql`${first.expression} ${sql.raw(forward ? '>=' : '<=')} ${bound} AND ${disjunction}`
+}
+
+const CAST_SHAPES: Readonly<Record<string, RegExp>> = {
+  '::numeric': /^(-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?|-?Infinity)$/,
+  '::timestamptz': /^(-?infinity|\d{4}-\d{2}-\d{2}[T ][0-9:.]+([+-]\d{2}(:?\d{2})?|Z)?)$/,
+}
+
+/**
+ * A cursor key the cast would refuse (a hand-edited cursor, or one issued before a key changed
+ * type, e.g. quantity sorts moved from search_sort's text keys to numbers) is the client's 400,
+ * not a database error.
+ */
+function checkCursorValue(value: string | null, cast: string | undefined): void {
+  const shape = cast ? CAST_SHAPES[cast] : undefined
+  if (value === null || !shape || shape.test(value)) return
+  throw invalid(`_cursor holds '${value.slice(0, 40)}', which is not a key of this sort (start again from the first page)`, { expression: ['_cursor'] })
 }
 
 /** ORDER BY for the keys; walking back reverses every key (the page is re-reversed in memory). */

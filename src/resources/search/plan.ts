@@ -6,17 +6,22 @@ import type { SearchClause, SearchFilter, SearchRequest, SortSpec } from './type
  * A sort key resolved to where its values live. A date parameter with at most one row per resource
  * (`date-row`, indexing/single-valued-date.ts) sorts on that search_date row: (high, low, id) descending walks
  * search_date_high, (low, high, id) ascending walks search_date_lookup, and a date window on the
- * same parameter narrows that same walk. Other date, string, number, quantity and uri keys are
- * precomputed in search_sort (index-ordered walks); token and reference keys are computed per row
- * from their own index rows (`index-rows`): nobody sorts by them often enough to pay a search_sort
- * row (and its three indexes) on every write.
+ * same parameter narrows that same walk. Other date, string and uri keys are precomputed in
+ * search_sort (index-ordered walks); token, reference, number and quantity keys are computed per
+ * row from their own index rows (`index-rows`, unions included): nobody sorts by them often enough
+ * to pay a search_sort row (and its three indexes) on every write.
  */
 export type PlannedSort =
   | { readonly source: 'resource'; readonly column: 'id' | 'last_updated'; readonly descending: boolean }
   | { readonly source: 'sort-table'; readonly param: string; readonly descending: boolean }
   | { readonly source: 'sort-union'; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
   | { readonly source: 'date-row'; readonly param: string; readonly descending: boolean }
-  | { readonly source: 'index-rows'; readonly type: 'token' | 'reference'; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
+  | { readonly source: 'index-rows'; readonly type: IndexRowSortType; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
+
+/** Parameter types whose `_sort` key is read from their own index rows (compile.ts `indexRowKey`). */
+export type IndexRowSortType = 'token' | 'reference' | 'number' | 'quantity'
+
+const INDEX_ROW_SORT_TYPES: ReadonlySet<string> = new Set<IndexRowSortType>(['token', 'reference', 'number', 'quantity'])
 
 /**
  * What compile.ts turns into SQL: the filters, and the sort keys with how a sorted walk is split.
@@ -72,13 +77,16 @@ function planSort(resourceType: string, spec: SortSpec): PlannedSort {
   if (spec.def.column === 'id') return { source: 'resource', column: 'id', descending: spec.descending }
   if (spec.def.column === 'lastUpdated') return { source: 'resource', column: 'last_updated', descending: spec.descending }
   const type = spec.def.type
-  if (type === 'token' || type === 'reference') return { source: 'index-rows', type, param: spec.name, def: spec.def, descending: spec.descending }
+  // A union of such parameters (combo-value-quantity, patient) reads its members' rows the same way.
+  if (isIndexRowSortType(type)) return { source: 'index-rows', type, param: spec.name, def: spec.def, descending: spec.descending }
   // The indexer writes no search_sort row for such a parameter (indexing/extract.ts asks the same question).
   if (resourceType && isSingleValuedDate(resourceType, spec.def)) return { source: 'date-row', param: spec.name, descending: spec.descending }
-  // A union (combo-value-quantity) has no search_sort row of its own: its key spans its members' rows.
+  // A string or uri union has no search_sort row of its own: its key spans its members' rows.
   if (spec.def.union) return { source: 'sort-union', param: spec.name, def: spec.def, descending: spec.descending }
   return { source: 'sort-table', param: spec.name, descending: spec.descending }
 }
+
+const isIndexRowSortType = (type: string): type is IndexRowSortType => INDEX_ROW_SORT_TYPES.has(type)
 
 /** A clause that holds only on a row of `param` whose range it bounds: `date=ge2012&date=lt2013`. */
 function isWindowClause(f: SearchFilter, param: string): f is SearchClause {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Observation } from '@medplum/fhirtypes'
+import { makeObservation } from '../../fixtures/builders.js'
 import { matchIds, openSearchFixture, seed, type SearchFixture } from './search-fixture.js'
 
 const UCUM = 'http://unitsofmeasure.org'
@@ -11,9 +12,10 @@ const TABLES = ['search_string', 'search_token', 'search_reference', 'search_dat
 const benchObservation = () => JSON.parse(readFileSync(new URL('../../../bench/observation.json', import.meta.url), 'utf8')) as Observation
 
 /**
- * The index rows one write costs: root composites reuse their plain parameters' rows, and a UCUM
- * quantity already in its canonical unit gets no canonical twin (the create benchmark is bound by
- * these rows, each a heap tuple and two btree entries).
+ * The index rows one write costs: root composites reuse their plain parameters' rows, a UCUM
+ * quantity already in its canonical unit gets no canonical twin, and parameters that sort on their
+ * own rows write no search_sort row (the create benchmark is bound by these rows, each a heap tuple
+ * and two btree entries).
  */
 describe('index rows written per resource', () => {
   let f: SearchFixture
@@ -66,5 +68,16 @@ describe('index rows written per resource', () => {
     ])
     expect(await matchIds(f.repo, scope, 'Observation', `code-value-quantity=29463-7$83914.58845|${UCUM}|g`)).toEqual([grams!, kilos!].sort())
     expect(await matchIds(f.repo, scope, 'Observation', `combo-code-value-quantity=29463-7$83.91458845|${UCUM}|kg`)).toEqual([grams!, kilos!].sort())
+  })
+
+  it('writes no search_sort row for bench/observation.json or a builder Observation (quantity, token, reference and one-row date keys come from their own rows)', async () => {
+    const scope = await f.newTenant()
+    const ids = await seed(f.repo, scope, [benchObservation(), makeObservation()])
+    for (const id of ids) {
+      const sorts = await f.db.db.selectFrom('search_sort').select('param').where('tenant_id', '=', scope.tenantId).where('id', '=', id).execute()
+      expect(sorts.map((r) => r.param)).toEqual([])
+      const quantities = (await rowsOf(scope.tenantId, id)).filter((r) => r.table === 'search_quantity' && r.param === 'value-quantity')
+      expect(quantities).toHaveLength(2)
+    }
   })
 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Observation, Patient } from '@medplum/fhirtypes'
 import type { Repository, RequestScope, SearchPage } from '../../../src/resources/index.js'
-import { openSearchFixture, search, seed, type SearchFixture } from './search-fixture.js'
+import { expectWalksBack, openSearchFixture, walkPages, search, seed, type SearchFixture } from './search-fixture.js'
 
 /** _sort, _count, keyset paging and _total — https://hl7.org/fhir/R4/search.html#return */
 describe('search: sorting, paging and totals', () => {
@@ -18,18 +18,6 @@ describe('search: sorting, paging and totals', () => {
     ...(i % 3 === 0 ? {} : { birthDate: `${1950 + (i % 50)}-01-${String(1 + (i % 28)).padStart(2, '0')}` }),
   })
 
-  /** Follows `next` cursors to the end; returns each page's ids. */
-  async function walk(repo: Repository, scope: RequestScope, type: string, query: string, between?: (page: number) => Promise<void>) {
-    const pages: string[][] = []
-    let page: SearchPage = await search(repo, scope, type, query)
-    for (let n = 0; n < 100; n++) {
-      pages.push(page.entries.map((e) => e.id))
-      if (!page.next) break
-      await between?.(n)
-      page = await search(repo, scope, type, `${query}&_cursor=${page.next}`)
-    }
-    return pages
-  }
   const familyOf = (p: Patient) => (p.name?.[0]?.family ?? '').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
 
   it('sorts by several keys ascending and descending, resources without the first key last', async () => {
@@ -71,7 +59,7 @@ describe('search: sorting, paging and totals', () => {
     const original = await seed(f.repo, scope, Array.from({ length: 23 }, (_, i) => patient(i)))
     for (const query of ['_sort=family,-birthdate&_count=4', '_count=5', '_sort=-_lastUpdated&_count=6', '_sort=birthdate&_count=3']) {
       let k = 0
-      const pages = await walk(f.repo, scope, 'Patient', query, async (n) => {
+      const pages = await walkPages(f.repo, scope, 'Patient', query, async (n) => {
         // New resources, and updates that keep the sort keys, land while the walk goes on.
         await seed(f.repo, scope, [patient(100 + n + k++ * 7)])
         const id = original[(n * 5) % original.length]!
@@ -87,16 +75,22 @@ describe('search: sorting, paging and totals', () => {
   it('walks back with previous cursors to the same pages', async () => {
     const scope = await f.newTenant()
     await seed(f.repo, scope, Array.from({ length: 14 }, (_, i) => patient(i)))
-    for (const query of ['_sort=-birthdate&_count=3', '_count=4', '_sort=family,given&_count=5']) {
-      const forward: SearchPage[] = [await search(f.repo, scope, 'Patient', query)]
-      while (forward[forward.length - 1]!.next) forward.push(await search(f.repo, scope, 'Patient', `${query}&_cursor=${forward[forward.length - 1]!.next}`))
-      expect(forward[0]!.previous, query).toBeUndefined()
-      let back = forward[forward.length - 1]!
-      for (let i = forward.length - 2; i >= 0; i--) {
-        back = await search(f.repo, scope, 'Patient', `${query}&_cursor=${back.previous}`)
-        expect(back.entries.map((e) => e.id), `${query} page ${i}`).toEqual(forward[i]!.entries.map((e) => e.id))
-      }
-      expect(back.previous, query).toBeUndefined()
+    for (const query of ['_sort=-birthdate&_count=3', '_count=4', '_sort=family,given&_count=5']) await expectWalksBack(f.repo, scope, 'Patient', query)
+  })
+
+  it('answers a cursor whose key is not of the sort key\'s kind with a 400 naming _cursor, and still pages with real ones', async () => {
+    const scope = await f.newTenant()
+    await seed(f.repo, scope, Array.from({ length: 6 }, (_, i) => patient(i)))
+    for (const query of ['_sort=-birthdate&_count=2', '_sort=_lastUpdated&_count=2']) {
+      const first = await search(f.repo, scope, 'Patient', query)
+      const [d, phase, keys, id] = JSON.parse(Buffer.from(first.next!, 'base64url').toString('utf8')) as [string, number, string[], string]
+      expect(keys.length, query).toBeGreaterThan(0)
+      const forged = Buffer.from(JSON.stringify([d, phase, keys.map(() => "1~'; DROP TABLE resource; --"), id])).toString('base64url')
+      const error = (await search(f.repo, scope, 'Patient', `${query}&_cursor=${forged}`).catch((e: unknown) => e)) as { kind?: string; issues?: { expression?: string[] }[]; message?: string }
+      expect(error.kind, query).toBe('invalid')
+      expect(error.issues?.[0]?.expression, query).toEqual(['_cursor'])
+      expect(error.message, query).toMatch(/not a key of this sort/)
+      expect((await search(f.repo, scope, 'Patient', `${query}&_cursor=${first.next}`)).entries.length, query).toBe(2)
     }
   })
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import type { Resource } from '@medplum/fhirtypes'
 import type { Db } from '../../../src/db/connect.js'
 import { createPgRepository, createTenantStore, loadFhirDefinitions, type Repository, type RequestScope, type SearchPage } from '../../../src/resources/index.js'
@@ -54,3 +55,30 @@ export async function matchIds(repo: Repository, scope: RequestScope, resourceTy
 
 /** `ids` picked by position, sorted: the expected side of a set comparison. */
 export const pick = (ids: readonly string[], ...positions: number[]) => positions.map((i) => ids[i]!).sort()
+
+/** Follows `next` to the last page of `Type?query`, then `previous` back: every page must come back the same. */
+export async function expectWalksBack(repo: Repository, scope: RequestScope, resourceType: string, query: string): Promise<void> {
+  const idsOf = (page: SearchPage) => page.entries.map((e) => e.id)
+  const forward: SearchPage[] = [await search(repo, scope, resourceType, query)]
+  while (forward[forward.length - 1]!.next) forward.push(await search(repo, scope, resourceType, `${query}&_cursor=${forward[forward.length - 1]!.next}`))
+  expect(forward[0]!.previous, query).toBeUndefined()
+  let back = forward[forward.length - 1]!
+  for (let i = forward.length - 2; i >= 0; i--) {
+    back = await search(repo, scope, resourceType, `${query}&_cursor=${back.previous}`)
+    expect(idsOf(back), `${query} page ${i}`).toEqual(idsOf(forward[i]!))
+  }
+  expect(back.previous, query).toBeUndefined()
+}
+
+/** Follows `next` cursors of `Type?query` to the end (at most 100 pages); returns each page's ids. */
+export async function walkPages(repo: Repository, scope: RequestScope, resourceType: string, query: string, between?: (page: number) => Promise<void>): Promise<string[][]> {
+  const pages: string[][] = []
+  let page = await search(repo, scope, resourceType, query)
+  for (let n = 0; n < 100; n++) {
+    pages.push(page.entries.map((e) => e.id))
+    if (!page.next) break
+    await between?.(n)
+    page = await search(repo, scope, resourceType, `${query}&_cursor=${page.next}`)
+  }
+  return pages
+}

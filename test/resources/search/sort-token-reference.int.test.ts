@@ -3,7 +3,7 @@ import type { Condition, Observation } from '@medplum/fhirtypes'
 import { sql } from 'kysely'
 import { r4SearchParamRegistry, type RequestScope, type SearchPage } from '../../../src/resources/index.js'
 import { compilePageQuery, parseSearchRequest, planSearch } from '../../../src/resources/search/index.js'
-import { openSearchFixture, search, seed, type SearchFixture } from './search-fixture.js'
+import { expectWalksBack, openSearchFixture, walkPages, search, seed, type SearchFixture } from './search-fixture.js'
 
 /**
  * `_sort` by token and reference parameters (https://hl7.org/fhir/R4/search.html#sort): their keys
@@ -57,18 +57,6 @@ describe('search: _sort by token and reference parameters', () => {
 
   const idsOf = (page: SearchPage) => page.entries.map((e) => e.id)
 
-  /** Follows `next` cursors to the end; returns each page's ids. */
-  async function walk(scope: RequestScope, type: string, query: string): Promise<string[][]> {
-    const pages: string[][] = []
-    let page = await search(f.repo, scope, type, query)
-    for (let n = 0; n < 50; n++) {
-      pages.push(idsOf(page))
-      if (!page.next) break
-      page = await search(f.repo, scope, type, `${query}&_cursor=${page.next}`)
-    }
-    return pages
-  }
-
   it('orders by the smallest token key ascending and the largest descending, a date breaking ties', async () => {
     const scope = await f.newTenant()
     const ids = await seed(f.repo, scope, OBSERVATIONS)
@@ -107,7 +95,7 @@ describe('search: _sort by token and reference parameters', () => {
     const ids = await seed(f.repo, scope, OBSERVATIONS)
     for (const [query, order] of EXPECTED) {
       for (const count of [1, 2, 4]) {
-        const pages = await walk(scope, 'Observation', `${query}&_count=${count}`)
+        const pages = await walkPages(f.repo, scope, 'Observation', `${query}&_count=${count}`)
         expect(pages.flat(), `${query}&_count=${count}`).toEqual(order.map((i) => ids[i]))
         expect(pages.every((p) => p.length <= count && p.length > 0), `${query}&_count=${count}`).toBe(true)
       }
@@ -117,16 +105,7 @@ describe('search: _sort by token and reference parameters', () => {
   it('walks back with previous cursors to the same pages', async () => {
     const scope = await f.newTenant()
     await seed(f.repo, scope, OBSERVATIONS)
-    for (const query of ['_sort=-subject,-date&_count=2', '_sort=category,-date&_count=2', '_sort=code&_count=4']) {
-      const forward: SearchPage[] = [await search(f.repo, scope, 'Observation', query)]
-      while (forward[forward.length - 1]!.next) forward.push(await search(f.repo, scope, 'Observation', `${query}&_cursor=${forward[forward.length - 1]!.next}`))
-      let back = forward[forward.length - 1]!
-      for (let i = forward.length - 2; i >= 0; i--) {
-        back = await search(f.repo, scope, 'Observation', `${query}&_cursor=${back.previous}`)
-        expect(idsOf(back), `${query} page ${i}`).toEqual(idsOf(forward[i]!))
-      }
-      expect(back.previous, query).toBeUndefined()
-    }
+    for (const query of ['_sort=-subject,-date&_count=2', '_sort=category,-date&_count=2', '_sort=code&_count=4']) await expectWalksBack(f.repo, scope, 'Observation', query)
   })
 
   it("reads only this tenant's and this type's index rows for the key, with the same ids elsewhere", async () => {
@@ -140,7 +119,7 @@ describe('search: _sort by token and reference parameters', () => {
       await put(other, { ...obs({ status: 'final', codes: [`a${2 - i}`], subject: `Patient/a${2 - i}` }), id })
       await put(mine, { resourceType: 'Condition', id, subject: { reference: `Patient/a${2 - i}` }, code: { coding: [{ code: `a${2 - i}` }] } })
     }
-    expect((await walk(mine, 'Observation', '_sort=code&_count=1')).flat()).toEqual(ids)
+    expect((await walkPages(f.repo, mine, 'Observation', '_sort=code&_count=1')).flat()).toEqual(ids)
     expect(idsOf(await search(f.repo, mine, 'Observation', '_sort=-subject'))).toEqual([...ids].reverse())
     expect(idsOf(await search(f.repo, other, 'Observation', '_sort=code'))).toEqual([...ids].reverse())
     expect(idsOf(await search(f.repo, mine, 'Condition', '_sort=-code'))).toEqual(ids)

@@ -102,16 +102,25 @@ function childAlternatives(type: string, name: string, castTo: string | undefine
   const plain = schema.elements[name]
   if (plain) {
     const codes = plain.type.map((t) => t.code)
-    if (castTo && !codes.includes(castTo)) return []
-    const code = castTo ?? codes[0]
+    if (castTo && !codes.some((code) => isCastTo(code, castTo))) return []
+    const code = castTo ? codes.find((c) => isCastTo(c, castTo)) : codes[0]
     return code ? [{ key: name, type: code }] : undefined
   }
   const choice = schema.elements[`${name}[x]`]
   if (!choice) return undefined
   return choice.type
     .map((t) => t.code)
-    .filter((code) => !castTo || code === castTo)
+    .filter((code) => !castTo || isCastTo(code, castTo))
     .map((code) => ({ key: name + code[0]!.toUpperCase() + code.slice(1), type: code }))
+}
+
+/**
+ * Whether a FHIR type code is the cast's target. R4 spells one cast with the FHIRPath system type
+ * (`code-value-date`: `value.as(DateTime)`) where the others use the FHIR type (`as dateTime`); both
+ * mean the primitive `dateTime`, so a capitalised primitive name matches too.
+ */
+function isCastTo(code: string, castTo: string): boolean {
+  return code === castTo || (/^[a-z]/.test(code) && code === castTo[0]!.toLowerCase() + castTo.slice(1))
 }
 
 function walk(steps: readonly Step[], input: TypedValue): TypedValue[] {

@@ -92,6 +92,21 @@ describe('search: composite parameters', () => {
   })
 
   // code-value-string: `code` is an alias, `value-string` is not (it also reads CodeableConcept.text).
+  it('matches code-value-date on the code and a dateTime or Period value of the same Observation', async () => {
+    const scope = await f.newTenant()
+    const ids = await seed(f.repo, scope, [
+      coded('21112-8', { valueDateTime: '1990-05-04' }),
+      coded('21112-8', { valuePeriod: { start: '2020-01-01', end: '2020-03-01' } }),
+      coded('8302-2', { valueDateTime: '1990-05-04' }),
+    ])
+    await seed(f.repo, await f.newTenant(), [coded('21112-8', { valueDateTime: '1990-05-04' })])
+    expect(await matchIds(f.repo, scope, 'Observation', `code-value-date=${LOINC}|21112-8$1990-05-04`)).toEqual(pick(ids, 0))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code-value-date=21112-8$ge2020-02')).toEqual(pick(ids, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code-value-date=8302-2$1990')).toEqual(pick(ids, 2))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code-value-date=8302-2$2020')).toEqual([])
+    expect(await matchIds(f.repo, scope, 'Observation', 'code-value-date=21112-8$lt1991,8302-2$gt2000')).toEqual(pick(ids, 0))
+  })
+
   it('matches a partly aliased composite on its own value rows and the code rows of the same Observation', async () => {
     const scope = await f.newTenant()
     const ids = await seed(f.repo, scope, [

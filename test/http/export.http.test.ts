@@ -51,6 +51,23 @@ describe('system-level $export', () => {
     expect(files.get('Patient')!.find((p) => p.id === patients[1]!.id)).toEqual(patients[1])
   })
 
+  it('writes a type larger than one write chunk as whole lines, each resource exactly once', async () => {
+    const tenant = await t.newTenant()
+    const created: Observation[] = []
+    for (let i = 0; i < 40; i++) {
+      const body = makeObservation({ note: [{ text: `${i} ${'ñ'.repeat(2000)}` }] })
+      const res = await tenant.request('POST', '/Observation', { body })
+      expect(res.statusCode, res.body).toBe(201)
+      created.push(res.json<Observation>())
+    }
+    const manifest = await exportAll(t, tenant, '/$export?_type=Observation')
+    expect(manifest.output.map((o) => [o.type, o.count])).toEqual([['Observation', 40]])
+    const files = await download(tenant, manifest)
+    const byId = new Map(files.get('Observation')!.map((o) => [o.id, o]))
+    expect(byId.size).toBe(40)
+    for (const o of created) expect(byId.get(o.id)).toEqual(o)
+  })
+
   it('takes its parameters from a POSTed Parameters resource too', async () => {
     const tenant = await t.newTenant()
     const patient = await createPatient(tenant)

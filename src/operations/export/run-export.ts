@@ -22,6 +22,12 @@ export interface ExportPlan {
 
 /** Rows per keyset batch: each batch is one indexed query and one file write. */
 export const EXPORT_BATCH = 1000
+/**
+ * Lines are written in chunks below V8's large-object size (128 KB): one string per batch (1.7 MB)
+ * went to the large-object space, which only a full GC frees, so the heap's peak grew with the
+ * export's size (+271 MB at 1,000,000 resources) although nothing stayed alive.
+ */
+const CHUNK_CHARS = 60_000
 
 /**
  * Bulk Data manifest (https://hl7.org/fhir/uv/bulkdata/export.html#response---complete-status):
@@ -68,6 +74,11 @@ export async function runExport(plan: ExportPlan, ctx: JobContext): Promise<JobO
         // Stored JSON is compact; a newline would break the NDJSON line structure.
         text += (row.json.includes('\n') ? JSON.stringify(JSON.parse(row.json)) : row.json) + '\n'
         count++
+        if (text.length >= CHUNK_CHARS) {
+          file ??= ctx.files.create(name)
+          if (!file.write(text)) await drained(file, ctx.signal)
+          text = ''
+        }
       }
       if (text) {
         file ??= ctx.files.create(name)

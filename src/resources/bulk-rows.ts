@@ -1,4 +1,8 @@
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import type { IndexRows } from './indexing/rows.js'
+
+/** One index table's columns of a batch: `rtype`/`rid` (the row's resource) and the IndexRows columns. */
+type IndexColumns = Record<string, unknown[]>
 
 /**
  * The rows of one multi-row write, column-wise: every column is ONE array parameter of the
@@ -17,33 +21,10 @@ export class BulkRows {
     method: [] as string[],
     content: [] as string[],
   }
-  readonly string = { ...keys(), param: [] as string[], ord: [] as number[], value: [] as string[], exact: [] as string[] }
-  readonly token = {
-    ...keys(),
-    param: [] as string[],
-    ord: [] as number[],
-    system: [] as (string | null)[],
-    code: [] as (string | null)[],
-    display: [] as (string | null)[],
-    typeSystem: [] as (string | null)[],
-    typeCode: [] as (string | null)[],
-  }
-  readonly reference = { ...keys(), param: [] as string[], ord: [] as number[], refType: [] as (string | null)[], refId: [] as string[] }
-  readonly date = { ...keys(), param: [] as string[], ord: [] as number[], low: [] as string[], high: [] as string[] }
-  readonly number = { ...keys(), param: [] as string[], ord: [] as number[], low: [] as string[], high: [] as string[] }
-  readonly quantity = {
-    ...keys(),
-    param: [] as string[],
-    ord: [] as number[],
-    low: [] as string[],
-    high: [] as string[],
-    system: [] as (string | null)[],
-    code: [] as (string | null)[],
-    unit: [] as (string | null)[],
-  }
-  readonly uri = { ...keys(), param: [] as string[], ord: [] as number[], value: [] as string[] }
-  readonly sort = { ...keys(), param: [] as string[], lo: [] as string[], hi: [] as string[] }
-  readonly text = { ...keys(), param: [] as string[], words: [] as string[] }
+  /** Per index table (INDEX_TABLE_COLUMNS): its IndexRows columns plus each row's resource type and id. */
+  readonly index: Readonly<Record<IndexField, IndexColumns>> = Object.fromEntries(
+    INDEX_FIELDS.map((field) => [field, Object.fromEntries([['rtype', []], ['rid', []], ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => [key, []])])]),
+  ) as Record<IndexField, IndexColumns>
 
   get size(): number {
     return this.resource.id.length
@@ -58,34 +39,22 @@ export class BulkRows {
     r.lastUpdated.push(w.lastUpdated.toISOString())
     r.method.push(w.method)
     r.content.push(w.content)
-    const x = w.index
-    append(this.string, x.string, w.type, w.id)
-    append(this.token, x.token, w.type, w.id)
-    append(this.reference, x.reference, w.type, w.id)
-    append(this.date, x.date, w.type, w.id)
-    append(this.number, x.number, w.type, w.id)
-    append(this.quantity, x.quantity, w.type, w.id)
-    append(this.uri, x.uri, w.type, w.id)
-    append(this.sort, x.sort, w.type, w.id)
-    append(this.text, x.text, w.type, w.id)
+    for (const field of INDEX_FIELDS) append(this.index[field], w.index[field], w.type, w.id)
   }
-}
-
-function keys() {
-  return { rtype: [] as string[], rid: [] as string[] }
 }
 
 /** Appends one resource's column arrays to the batch's, repeating its type and id per row. */
-function append<T extends { rtype: string[]; rid: string[] }>(into: T, from: { param: unknown[] } & Record<string, unknown[]>, type: string, id: string) {
+function append(into: IndexColumns, from: { readonly param: readonly unknown[] }, type: string, id: string) {
   const n = from.param.length
   if (n === 0) return
+  const types = into.rtype!
+  const ids = into.rid!
   for (let i = 0; i < n; i++) {
-    into.rtype.push(type)
-    into.rid.push(id)
+    types.push(type)
+    ids.push(id)
   }
-  for (const key of Object.keys(from)) {
-    const target = (into as unknown as Record<string, unknown[]>)[key]
-    const source = from[key]!
+  for (const [key, source] of Object.entries(from as unknown as Record<string, unknown[]>)) {
+    const target = into[key]
     for (let i = 0; i < n; i++) target!.push(source[i])
   }
 }

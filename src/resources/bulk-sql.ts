@@ -104,7 +104,7 @@ const MATCH_IDENTIFIERS_SQL = `SELECT k.n::int AS n, m.id
 function indexParams(rows: BulkRows): unknown[] {
   // Per table: the row owners' types and ids, then its columns, in INDEX_TABLES order.
   return INDEX_FIELDS.flatMap((field) => {
-    const source = rows[field] as unknown as Record<string, unknown[]>
+    const source = rows.index[field]
     return [source.rtype, source.rid, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key])]
   })
 }

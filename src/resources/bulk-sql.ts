@@ -22,6 +22,17 @@ const INDEX_TABLES = INDEX_FIELDS.map((field) => {
   return { table, columns: columns.map(([, column, pgType]) => [column, pgType] as const) }
 })
 
+/**
+ * The resource bodies travel as ONE text parameter, each body preceded by U+001E, split back in
+ * SQL, instead of a text[] whose literal quotes every `"` of every body: pg escaped each 1.7 KB body
+ * in JavaScript and PostgreSQL unescaped it again (together ~5% of the server's CPU on coalesced
+ * creates). JSON text never holds a raw U+001E (JSON.stringify escapes control characters), and
+ * the leading separator keeps an empty body (a deletion) as one element.
+ */
+const BODY_SEPARATOR = '\u001e'
+const bodies = (param: string) => `(string_to_array(${param}, chr(30)))[2:]`
+const joinBodies = (contents: readonly string[]) => BODY_SEPARATOR + contents.join(BODY_SEPARATOR)
+
 /** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote). */
 function indexInsertCtes(next: (t: string) => string): string {
   return INDEX_TABLES.map(({ table, columns }, i) => {
@@ -36,7 +47,7 @@ function indexInsertCtes(next: (t: string) => string): string {
 // $1 tenant; $2..$7 the resource columns; then the index tables' columns in INDEX_TABLES order.
 const INSERT_SQL = (() => {
   const next = params(2)
-  const input = [next('text[]'), next('text[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), next('text[]')]
+  const input = [next('text[]'), next('text[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), bodies(next('text'))]
   return `WITH input AS (
       SELECT * FROM unnest(${input.join(', ')}) AS u(resource_type, id, version_id, last_updated, method, content)
     ), cur AS (
@@ -62,7 +73,7 @@ const rowsOf = (table: string, outer: string) =>
   `ARRAY(SELECT s.ctid FROM ${outer} CROSS JOIN LATERAL (SELECT ctid FROM ${table} WHERE tenant_id = $1 AND resource_type = ${outer}.resource_type AND id = ${outer}.id) s)`
 const UPDATE_SQL = (() => {
   const next = params(2)
-  const input = [next('text[]'), next('text[]'), next('int4[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), next('text[]')]
+  const input = [next('text[]'), next('text[]'), next('int4[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), bodies(next('text'))]
   const deletes = INDEX_TABLES.map(({ table }, i) => `, d${i} AS (DELETE FROM ${table} WHERE ctid = ANY(${rowsOf(table, 'cur')}))`).join('\n')
   return `WITH input AS (
       SELECT * FROM unnest(${input.join(', ')}) AS u(resource_type, id, version_id, expected, last_updated, method, content)
@@ -117,7 +128,7 @@ export async function insertResources(db: Kysely<Database>, tenantId: string, ro
   if (rows.size === 0) return new Set()
   const r = rows.resource
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(INSERT_SQL, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, r.content, ...indexParams(rows)]),
+    CompiledQuery.raw(INSERT_SQL, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
   )
   return new Set(written.map(keyOf))
 }
@@ -127,7 +138,7 @@ export async function updateResources(db: Kysely<Database>, tenantId: string, ro
   if (rows.size === 0) return new Set()
   const r = rows.resource
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(UPDATE_SQL, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, r.content, ...indexParams(rows)]),
+    CompiledQuery.raw(UPDATE_SQL, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
   )
   return new Set(written.map(keyOf))
 }

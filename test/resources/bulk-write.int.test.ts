@@ -69,6 +69,23 @@ describe('Repository.writeMany', () => {
     expect(found.entries.map((e) => e.id).sort()).toEqual([bulkPatient.id, single.stored.id].sort())
   })
 
+  it('stores every body byte for byte through both bulk statements: quotes, backslashes, control characters, non-ASCII', async () => {
+    const scope = await newScope()
+    // (FHIR strings cannot hold other control characters: validation refuses them.)
+    const awkward = ['say "hola"', 'C:\\temp\\x', 'tab\tnew\nline\r', 'Núñez 東京 👩‍⚕️', '{"a":[1,2]}', '\\u001e', '']
+    const patients = awkward.map((text, i) => makePatient({ id: `q${i}`, name: [{ family: `F${i}`, ...(text ? { given: [text] } : {}) }] }))
+    const stored = async (id: string) => (await db.db.selectFrom('resource').select('content').where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirstOrThrow()).content
+    const created = await repo.writeMany(scope, patients.map((resource) => ({ mode: 'put' as const, resource })))
+    expect(created.map((o) => o.status)).toEqual(awkward.map(() => 'created'))
+    for (const [i, o] of created.entries()) {
+      expect(await stored(`q${i}`)).toBe(ok(o).stored.json)
+      expect(JSON.parse(ok(o).stored.json).name[0].given?.[0]).toBe(awkward[i] || undefined)
+    }
+    const updated = await repo.writeMany(scope, patients.map((p, i) => ({ mode: 'put' as const, resource: { ...p, gender: i % 2 ? 'male' : 'female' } as Patient })))
+    expect(updated.map((o) => [o.status, ok(o).stored.versionId])).toEqual(awkward.map(() => ['updated', '2']))
+    for (const [i, o] of updated.entries()) expect(await stored(`q${i}`)).toBe(ok(o).stored.json)
+  })
+
   it('fails only the invalid item, naming the element, and writes the others', async () => {
     const scope = await newScope()
     const outcomes = await repo.writeMany(scope, [

@@ -27,7 +27,7 @@ const INDEX_TABLES = INDEX_FIELDS.map((field) => {
  * SQL, instead of a text[] whose literal quotes every `"` of every body: pg escaped each 1.7 KB body
  * in JavaScript and PostgreSQL unescaped it again (together ~5% of the server's CPU on coalesced
  * creates). JSON text never holds a raw U+001E (JSON.stringify escapes control characters), and
- * the leading separator keeps an empty body (a deletion) as one element.
+ * the leading separator keeps an empty body as one element (`string_to_array('', ...)` is empty).
  */
 const BODY_SEPARATOR = '\u001e'
 const bodies = (param: string) => `(string_to_array(${param}, chr(30)))[2:]`

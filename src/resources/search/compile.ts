@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { CANONICAL_SYSTEM } from '../indexing/ucum.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
-import { isParamSort, type IndexRowSortType, type PlannedSort, type SearchPlan } from './plan.js'
+import { INDEX_ROW_SORT_TABLES, isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
 import { paramRowsOf } from './param-rows.js'
 import { indexRowsOf, type RowScope } from './scope.js'
 import type { PageCursor, SearchClause } from './types.js'
@@ -97,17 +97,10 @@ function sortRowsOf(plan: SearchPlan, s: ParamSort, x: string): RawBuilder<unkno
   if (s.source === 'date-row') return indexRowsOf(pageScope(plan), 'search_date', x, s.param)
   if (s.source === 'sort-union') return paramRowsOf(pageScope(plan), 'search_sort', x, s.def)
   // A union alias (combo-code, combo-value-quantity, patient) reads its members' rows (param-rows.ts).
-  const rows = paramRowsOf(pageScope(plan), INDEX_ROW_TABLES[s.type], x, s.def)
+  const rows = paramRowsOf(pageScope(plan), INDEX_ROW_SORT_TABLES[s.type], x, s.def)
   // The canonical UCUM twin (indexing/quantity.ts) only serves unit-converting searches: the value
   // as written decides the order (1500 g after 70 kg), as search_sort's key did.
   return s.type === 'quantity' ? sql`${rows} AND ${sql.raw(`${x}.system`)} IS DISTINCT FROM ${CANONICAL_SYSTEM}` : rows
-}
-
-const INDEX_ROW_TABLES: Record<IndexRowSortType, string> = {
-  token: 'search_token',
-  reference: 'search_reference',
-  number: 'search_number',
-  quantity: 'search_quantity',
 }
 
 /**

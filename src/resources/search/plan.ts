@@ -18,10 +18,14 @@ export type PlannedSort =
   | { readonly source: 'date-row'; readonly param: string; readonly descending: boolean }
   | { readonly source: 'index-rows'; readonly type: IndexRowSortType; readonly param: string; readonly def: SearchParamDef; readonly descending: boolean }
 
-/** Parameter types whose `_sort` key is read from their own index rows (compile.ts `indexRowKey`). */
-export type IndexRowSortType = 'token' | 'reference' | 'number' | 'quantity'
-
-const INDEX_ROW_SORT_TYPES: ReadonlySet<string> = new Set<IndexRowSortType>(['token', 'reference', 'number', 'quantity'])
+/** Parameter types whose `_sort` key is read from their own index rows (compile.ts `indexRowKey`), and those rows' table. */
+export const INDEX_ROW_SORT_TABLES = {
+  token: 'search_token',
+  reference: 'search_reference',
+  number: 'search_number',
+  quantity: 'search_quantity',
+} as const
+export type IndexRowSortType = keyof typeof INDEX_ROW_SORT_TABLES
 
 /**
  * What compile.ts turns into SQL: the filters, and the sort keys with how a sorted walk is split.
@@ -86,7 +90,7 @@ function planSort(resourceType: string, spec: SortSpec): PlannedSort {
   return { source: 'sort-table', param: spec.name, descending: spec.descending }
 }
 
-const isIndexRowSortType = (type: string): type is IndexRowSortType => INDEX_ROW_SORT_TYPES.has(type)
+const isIndexRowSortType = (type: string): type is IndexRowSortType => Object.hasOwn(INDEX_ROW_SORT_TABLES, type)
 
 /** A clause that holds only on a row of `param` whose range it bounds: `date=ge2012&date=lt2013`. */
 function isWindowClause(f: SearchFilter, param: string): f is SearchClause {

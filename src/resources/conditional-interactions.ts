@@ -51,6 +51,11 @@ export function parseCriteria(resourceType: string, query: string): Criteria {
     if (PAGE_PARAMS.has(name)) continue
     if (name === '') throw invalid(`The conditional criteria '${clip(query)}' hold a value without a parameter name`)
     if (name === '_cursor') throw invalid('_cursor pages a search; it cannot be a conditional criterion', { expression: [name] })
+    // A contained match is a resource inside another one (of another type, id `x#p1`): there is no
+    // resource of this type to create over, replace, patch or delete.
+    if ((name === '_contained' && value !== 'false') || (name === '_containedType' && value !== 'container')) {
+      throw invalid(`${name}=${clip(value)} selects contained resources, which a conditional interaction cannot act on; leave it out`, { expression: [name] })
+    }
     if (value.split(',').every((v) => v.trim() === '')) {
       throw invalid(`Parameter ${name} has no value: every parameter of conditional criteria needs one`, { expression: [name] })
     }

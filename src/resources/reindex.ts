@@ -68,7 +68,7 @@ export async function reindexResources(
       after = walked[walked.length - 1]!.id
       const search = await searchFor()
       const params = search.registry.forType(resourceType)
-      const ctx = { localBase: localBaseOf(search, tenantId) }
+      const ctx = { localBase: localBaseOf(search, tenantId), registry: search.registry }
       const rows = new BatchIndexRows()
       for (const row of walked) rows.add(row.id, extractIndexRows(params, JSON.parse(row.json) as Resource, ctx))
       const replaced = await replaceBatch(db, tenantId, resourceType, walked, rows)

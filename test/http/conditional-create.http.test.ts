@@ -170,3 +170,41 @@ describe('conditional create inside Bundles', () => {
     expect(await patientCount(tenant)).toBe(1)
   })
 })
+
+describe('conditional criteria with _contained', () => {
+  it('refuses _contained=true|both and _containedType=contained on create, update and delete with a 400 naming the parameter, and writes nothing', async () => {
+    const tenant = await t.newTenant()
+    // A contained Patient with the MRN: `Patient?_contained=true&identifier=...` would match its Observation container.
+    const container = await tenant.request('POST', '/Observation', {
+      body: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'weight' },
+        contained: [withMrn('k-1', { id: 'p1' })],
+        subject: { reference: '#p1' },
+      },
+    })
+    expect(container.statusCode, container.body).toBe(201)
+    const cases = [
+      ['_contained=true', '_contained'],
+      ['_contained=both', '_contained'],
+      ['_contained=true&_containedType=contained', '_contained'],
+      ['_containedType=contained', '_containedType'],
+    ] as const
+    for (const [extra, param] of cases) {
+      const criteria = `identifier=${MRN}|k-1&${extra}`
+      const create = await postIfNoneExist(tenant, withMrn('k-1'), criteria)
+      expectOutcome(create, { status: 400, code: 'invalid', diagnostics: new RegExp(`^${param}=`) })
+      const update = await tenant.request('PUT', `/Patient?${criteria}`, { body: withMrn('k-1') })
+      expectOutcome(update, { status: 400, code: 'invalid', diagnostics: new RegExp(`^${param}=`) })
+      const del = await tenant.request('DELETE', `/Patient?${criteria}`)
+      expectOutcome(del, { status: 400, code: 'invalid', diagnostics: new RegExp(`^${param}=`) })
+    }
+    expect(await patientCount(tenant)).toBe(0)
+    const read = await tenant.request('GET', `/Observation/${resourceOf(container).id}`)
+    expect(read.statusCode).toBe(200)
+    // The defaults stay allowed: they only say what is already true of a conditional interaction.
+    const plain = await postIfNoneExist(tenant, withMrn('k-1'), `identifier=${MRN}|k-1&_contained=false&_containedType=container`)
+    expect(plain.statusCode, plain.body).toBe(201)
+  })
+})

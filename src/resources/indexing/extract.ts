@@ -14,6 +14,7 @@ import { isSingleValuedDate } from './single-valued-date.js'
 import { indexStringValue } from './string.js'
 import { indexTokenValue } from './token.js'
 import { addUnionAliasRows } from './union-alias-rows.js'
+import { addContainedRows, containedTypes } from './contained.js'
 import { indexUriValue } from './uri.js'
 
 type ValueIndexer = (rows: IndexRows, param: string, ord: number, value: TypedValue, ctx: IndexContext, options: { sortable: boolean }) => void
@@ -39,11 +40,34 @@ const MAX_COMPOSITE_ELEMENTS = 1000
  * a component that is an alias of a plain parameter (composite-alias.ts) writes nothing, search
  * reads that parameter's rows (plain parameters are at ord 0, as is a root composite's one element).
  * An expression that throws on odd data indexes nothing for that parameter rather than failing the write.
+ * Contained resources add rows of their own under the container's key (contained.ts); a resource
+ * without any pays one `contained?.length` test for them.
  */
 export function extractIndexRows(params: TypeSearchParams, resource: Resource, ctx: IndexContext): IndexRows {
   const rows = new IndexRows()
+  const contained = 'contained' in resource && resource.contained?.length ? resource.contained : undefined
+  const context = contained ? { ...ctx, contained: containedTypes(contained) } : ctx
+  addParamRows(rows, params, resource, context, { isContained: false })
+  // `_text` / `_content` have no expression: their words come from the narrative and every string.
+  indexFullText(rows, resource)
+  if (contained) {
+    addContainedRows(rows, contained, (type, inner) => {
+      const scratch = new IndexRows()
+      addParamRows(scratch, ctx.registry.forType(type), inner, context, { isContained: true })
+      return scratch
+    })
+  }
+  return rows
+}
+
+/**
+ * The rows of each indexed parameter. A contained resource (`isContained`) skips composites: their
+ * rows pair components on `ord`, which for contained rows names the contained resource instead.
+ */
+function addParamRows(rows: IndexRows, params: TypeSearchParams, resource: Resource, ctx: IndexContext, options: { isContained: boolean }) {
   const input = typedResource(resource)
   for (const def of params.indexed) {
+    if (options.isContained && def.components) continue
     const values = evaluate(def, input)
     if (!values.length) continue
     if (def.components) {
@@ -63,9 +87,6 @@ export function extractIndexRows(params: TypeSearchParams, resource: Resource, c
     const sortable = !isSingleValuedDate(params.resourceType, def)
     for (const value of values) indexer(rows, def.code, 0, value, ctx, { sortable })
   }
-  // `_text` / `_content` have no expression: their words come from the narrative and every string.
-  indexFullText(rows, resource)
-  return rows
 }
 
 function indexComposite(rows: IndexRows, def: SearchParamDef, elements: TypedValue[], ctx: IndexContext) {

@@ -9,8 +9,10 @@ import { indexTokenValue } from './token.js'
  * reference parameters (https://hl7.org/fhir/R4/search.html#reference). A local reference (`Type/id`,
  * or an absolute URL under this tenant's base) is stored as (Type, id); any other URL, `urn:uuid:`,
  * and canonicals (without their `|version`) as (NULL, url). Reference.identifier goes to the token
- * table under `<param>:identifier` for the `:identifier` modifier. Contained (`#x`) references are
- * not indexed.
+ * table under `<param>:identifier` for the `:identifier` modifier. A contained reference `#x` is
+ * stored as (x's type, `#x`) when the resource contains x (ctx.contained), so that a chain can
+ * follow it into x (https://hl7.org/fhir/R4/search.html#contained; search/contained-chain.ts); no
+ * resource id starts with `#`, so no other search can mistake it for a resource. Otherwise not indexed.
  *
  * No search_sort row: `_sort` on a reference reads its key from these rows at query time
  * (compile.ts). `_options` stays because extract.ts passes `{ sortable }` to every indexer.
@@ -25,7 +27,10 @@ export function indexReferenceValue(rows: IndexRows, param: string, ord: number,
   if (typeof value !== 'object' || value === null) return
   const v = value as { reference?: unknown; identifier?: unknown; resourceType?: unknown; id?: unknown }
   if (typeof v.resourceType === 'string' && typeof v.id === 'string') return add(v.resourceType, v.id)
-  if (typeof v.reference === 'string' && v.reference !== '' && !v.reference.startsWith('#')) {
+  if (typeof v.reference === 'string' && v.reference.startsWith('#')) {
+    const type = ctx.contained?.get(v.reference.slice(1))
+    if (type) add(type, v.reference)
+  } else if (typeof v.reference === 'string' && v.reference !== '') {
     const local = localTarget(v.reference, ctx)
     if (local) add(local.type, local.id)
     else add(null, clip(v.reference))

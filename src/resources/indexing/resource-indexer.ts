@@ -26,5 +26,5 @@ export function localBaseOf(config: SearchConfig, tenantId: string): string | un
  */
 export function indexRowsFor(config: SearchConfig, tenantId: string, resource: Resource): IndexRows {
   if (resource.resourceType === 'SearchParameter') checkSearchParameter(resource as SearchParameter, config.registry)
-  return extractIndexRows(config.registry.forType(resource.resourceType), resource, { localBase: localBaseOf(config, tenantId) })
+  return extractIndexRows(config.registry.forType(resource.resourceType), resource, { localBase: localBaseOf(config, tenantId), registry: config.registry })
 }

@@ -83,6 +83,23 @@ export class IndexRows {
     if (words.length) push(this.text, { param, words: words.join(' ') })
   }
 
+  /**
+   * Appends `from`'s value rows (not its sort keys nor full-text words) with `prefix` before each
+   * parameter and every `ord` set to `ord`: a contained resource's rows under its container's key
+   * (contained.ts). They cannot repeat a row of this resource (the prefix differs), so no duplicate check.
+   */
+  appendPrefixed(from: IndexRows, prefix: string, ord: number) {
+    for (const field of VALUE_FIELDS) {
+      const source = from[field] as unknown as Record<string, unknown[]> & { param: string[] }
+      const target = this[field] as unknown as Record<string, unknown[]>
+      for (let i = 0; i < source.param.length; i++) {
+        for (const key of Object.keys(target)) {
+          target[key]!.push(key === 'param' ? prefix + source.param[i]! : key === 'ord' ? ord : source[key]![i])
+        }
+      }
+    }
+  }
+
   /** Widens the resource's sort range for `param` to include [lo, hi]. */
   addSortKey(param: string, lo: string, hi: string) {
     const i = this.sortIndex.get(param)
@@ -110,6 +127,8 @@ export class IndexRows {
     )
   }
 }
+
+const VALUE_FIELDS = ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const
 
 function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyof T]: T[K][number] }) {
   for (const key of Object.keys(columns) as (keyof T)[]) (columns[key] as unknown[]).push(row[key])

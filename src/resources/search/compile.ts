@@ -32,6 +32,8 @@ export interface PageRow {
   version_id: number
   last_updated: Date
   content: string
+  /** A contained match returned as itself (contained-compile.ts): its position in the container's `contained`. */
+  ord?: number | null
   /** Sort key values as text (k0, k1, ...), for the cursor. */
   [key: `k${number}`]: string | null
 }

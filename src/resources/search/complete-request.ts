@@ -2,12 +2,14 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { expandCodeSets } from './code-sets.js'
 import { compartmentFilter } from './compartments.js'
+import { markContainedChains } from './contained-chain.js'
 import type { SearchFilter, SearchRequest } from './types.js'
 
 /**
  * What a parsed request still needs before planning: the compartment of a compartment search as one
- * more filter, and the token `:in` / `:below` values expanded from the tenant's terminology (the only
- * part of a search request that reads the database before the query itself; skipped when unused).
+ * more filter, the token `:in` / `:below` values expanded from the tenant's terminology, and the chain
+ * targets the tenant holds contained resources of (the only parts of a search request that read the
+ * database before the query itself; each skipped when unused).
  */
 export async function completeRequest(
   db: Kysely<Database>,
@@ -18,7 +20,8 @@ export async function completeRequest(
   const clauses: SearchFilter[] = [...request.clauses]
   if (compartment) clauses.push(compartmentFilter(compartment, request.resourceType))
   const expanded = clauses.some(usesCodeSets) ? await expandCodeSets(db, tenantId, clauses) : clauses
-  return { ...request, clauses: expanded }
+  // Chains also follow `#id` references into contained resources the tenant holds (contained-chain.ts).
+  return { ...request, clauses: await markContainedChains(db, tenantId, expanded) }
 }
 
 function usesCodeSets(filter: SearchFilter): boolean {

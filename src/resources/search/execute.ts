@@ -1,9 +1,12 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { toStored } from '../resource-store.js'
 import type { StoredResource } from '../types.js'
 import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, type PageRow } from './compile.js'
 import type { SearchPlan } from './plan.js'
+import { compileContainedCountQuery, compileContainedEstimateQuery, compileContainedPageQuery, containedOrderKeys } from './contained-compile.js'
+import { containedEntry } from './contained-entry.js'
+import type { OrderKey } from './paging.js'
 import { compileSystemCountQuery, compileSystemEstimateQuery, compileSystemPageQuery, systemOrderKeys } from './system-compile.js'
 import type { PageCursor, SearchRequest } from './types.js'
 
@@ -36,7 +39,26 @@ export async function executeSearch(db: Kysely<Database>, plan: SearchPlan, requ
   return { ...page, total: isWholeResult ? page.entries.length : await countAll(db, plan) }
 }
 
+/** The page, count and estimate SQL of a type, system or contained search, and the keys its cursors hold. */
+interface SearchSql {
+  page(at: { phase: number; direction: 'after' | 'before'; cursor?: PageCursor; limit: number }): RawBuilder<PageRow>
+  count(): RawBuilder<{ n: string }>
+  estimate(): RawBuilder<{ 'QUERY PLAN': unknown }>
+  orderKeys(phase: number): OrderKey[]
+}
+
+function sqlOf(plan: SearchPlan): SearchSql {
+  if (plan.contained) {
+    return { page: (at) => compileContainedPageQuery(plan, at), count: () => compileContainedCountQuery(plan), estimate: () => compileContainedEstimateQuery(plan), orderKeys: containedOrderKeys }
+  }
+  if (plan.system) {
+    return { page: (at) => compileSystemPageQuery(plan, at), count: () => compileSystemCountQuery(plan), estimate: () => compileSystemEstimateQuery(plan), orderKeys: () => systemOrderKeys(plan) }
+  }
+  return { page: (at) => compilePageQuery(plan, at), count: () => compileCountQuery(plan), estimate: () => compileEstimateQuery(plan), orderKeys: (phase) => orderKeys(plan, phase) }
+}
+
 async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCursor | undefined) {
+  const compiled = sqlOf(plan)
   const direction = cursor?.direction ?? 'after'
   const start = cursor?.phase ?? 0
   const phases = direction === 'after' ? range(start, plan.phases - 1) : range(start, 0)
@@ -44,8 +66,7 @@ async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCurs
   for (const phase of phases) {
     const limit = plan.count + 1 - rows.length
     const at = { phase, direction, cursor: phase === start ? cursor : undefined, limit }
-    const query = plan.system ? compileSystemPageQuery(plan, at) : compilePageQuery(plan, at)
-    const result = await query.execute(db)
+    const result = await compiled.page(at).execute(db)
     for (const row of result.rows) rows.push({ row, phase })
     if (rows.length > plan.count) break
   }
@@ -57,12 +78,12 @@ async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCurs
   const at = (entry: { row: PageRow; phase: number }, d: 'after' | 'before'): PageCursor => ({
     direction: d,
     phase: entry.phase,
-    keys: (plan.system ? systemOrderKeys(plan) : orderKeys(plan, entry.phase)).slice(0, -1).map((_, i) => entry.row[`k${i}`] ?? null),
+    keys: compiled.orderKeys(entry.phase).slice(0, -1).map((_, i) => entry.row[`k${i}`] ?? null),
     id: entry.row.id,
   })
   const next = last && (direction === 'before' || hasMore) ? at(last, 'after') : undefined
   const previous = first && (direction === 'after' ? cursor !== undefined : hasMore) ? at(first, 'before') : undefined
-  const entries = page.map(({ row }) => toStored(row.resource_type, row.id, { ...row, deleted: false }))
+  const entries = page.map(({ row }) => (row.ord == null ? toStored(row.resource_type, row.id, { ...row, deleted: false }) : containedEntry(row)))
   return { entries, next, previous }
 }
 
@@ -73,12 +94,12 @@ function range(from: number, to: number): number[] {
 }
 
 async function countAll(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
-  const { rows } = await (plan.system ? compileSystemCountQuery(plan) : compileCountQuery(plan)).execute(db)
+  const { rows } = await sqlOf(plan).count().execute(db)
   return Number(rows[0]?.n ?? 0)
 }
 
 async function estimate(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
-  const { rows } = await (plan.system ? compileSystemEstimateQuery(plan) : compileEstimateQuery(plan)).execute(db)
+  const { rows } = await sqlOf(plan).estimate().execute(db)
   const explained = rows[0]?.['QUERY PLAN']
   const json = typeof explained === 'string' ? (JSON.parse(explained) as unknown) : explained
   const planRows = (json as { Plan?: { 'Plan Rows'?: number } }[] | undefined)?.[0]?.Plan?.['Plan Rows']

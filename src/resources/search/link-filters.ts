@@ -1,10 +1,10 @@
 import { sql, type RawBuilder } from 'kysely'
+import { containedChainCondition } from './contained-chain.js'
 import { paramCondition, paramKey } from './param-rows.js'
-import { col, sameType, typeValue, type RowScope } from './scope.js'
+import { col, sameType, typeValue, type FilterCompiler, type RowScope } from './scope.js'
 import type { ChainFilter, CompartmentFilter, HasFilter, ListFilter, SearchFilter, TextFilter } from './types.js'
 
-/** Compiles a filter on another resource row (where.ts passes itself in: no import cycle). */
-export type FilterCompiler = (scope: RowScope, filter: SearchFilter, x: string) => RawBuilder<unknown>
+export type { FilterCompiler } from './scope.js'
 
 /**
  * `SELECT x.id FROM <index table> x WHERE ...` for a filter that holds exactly when the resource has
@@ -43,7 +43,10 @@ export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, 
         filter.targets.map((t, i) => sql`SELECT ${t.resourceType}::text, ids.id FROM (${matchingIds(compile, scope.tenantId, t.resourceType, t.filter, `${x}t${i}`, ids)}) AS ids(id)`),
         sql` UNION ALL `,
       )})`
-  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${target})`
+  const real = sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${target})`
+  // A separate EXISTS, only for targets marked `contained`: the one above keeps its semi-join plans.
+  const contained = containedChainCondition(scope, filter, `${x}c`, compile)
+  return contained ? sql`(${real} OR ${contained})` : real
 }
 
 /**

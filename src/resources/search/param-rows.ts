@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { SearchParamDef } from '../indexing/registry.js'
-import { col, sameType, type RowScope } from './scope.js'
+import { col, containedOrd, sameType, scopedParam, type RowScope } from './scope.js'
 
 export interface ParamRowsOptions {
   /** Rows written under `<code><suffix>`: `:identifier` for a reference's identifier token rows. */
@@ -11,6 +11,8 @@ export interface ParamRowsOptions {
    * own hold no local reference to that type (indexing/union-alias-rows.ts).
    */
   readonly isLink?: boolean
+  /** Before every code: a contained resource's rows (`Patient#`, scope.ts scopedParam). */
+  readonly prefix?: string
 }
 
 /**
@@ -23,21 +25,23 @@ export interface ParamRowsOptions {
 export function paramCondition(x: string, def: SearchParamDef, options: ParamRowsOptions = {}): RawBuilder<unknown> {
   const param = sql.raw(`${x}.param`)
   const suffix = options.suffix ?? ''
+  const p = (code: string) => (options.prefix ?? '') + code
   const union = def.union
-  if (!union) return sql`${param} = ${def.code + suffix}`
-  if (union.refType === undefined) return anyOf(param, union.members.map((m) => m.code + suffix))
+  if (!union) return sql`${param} = ${p(def.code + suffix)}`
+  if (union.refType === undefined) return anyOf(param, union.members.map((m) => p(m.code + suffix)))
   // The members' identifier rows do not say which identifiers are a Patient's: only own ones count.
-  if (suffix) return sql`${param} = ${def.code + suffix}`
-  const members = anyOf(param, union.members.map((m) => m.code))
+  if (suffix) return sql`${param} = ${p(def.code + suffix)}`
+  const members = anyOf(param, union.members.map((m) => p(m.code)))
   const refType = sql`${sql.raw(`${x}.ref_type`)} = ${union.refType}`
   if (options.isLink) return sql`${members} AND ${refType}`
-  return sql`${anyOf(param, [...union.members.map((m) => m.code), def.code])} AND (${refType} OR ${param} = ${def.code})`
+  return sql`${anyOf(param, [...union.members.map((m) => p(m.code)), p(def.code)])} AND (${refType} OR ${param} = ${p(def.code)})`
 }
 
 /** `x.tenant_id = .. AND x.resource_type = .. AND <paramCondition> AND x.id = <row>.id` (scope.ts indexKey, for any parameter). */
 export function paramKey(scope: RowScope, x: string, def: SearchParamDef, options: ParamRowsOptions = {}): RawBuilder<unknown> {
   const a = (c: string) => sql.raw(`${x}.${c}`)
-  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${paramCondition(x, def, options)} AND ${a('id')} = ${col(scope, 'id')}`
+  const scoped = { ...options, prefix: scopedParam(scope, '') }
+  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${paramCondition(x, def, scoped)} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
 }
 
 /** `FROM <table> x WHERE <paramKey>`: the rows of `def` of the scope's row. */

@@ -2,7 +2,7 @@ import { invalid } from '../../errors.js'
 import { r4SearchParamRegistry, type SearchParamRegistry, type TypeSearchParams } from '../indexing/registry.js'
 import { decodeCursor } from './paging.js'
 import { parseFilter } from './parse-links.js'
-import type { SearchFilter, SearchRequest, SortSpec, TotalMode } from './types.js'
+import type { ContainedSearch, SearchFilter, SearchRequest, SortSpec, TotalMode } from './types.js'
 
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 1000
@@ -13,12 +13,8 @@ const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_summary', '_elemen
 const TRANSPORT_PARAMS = new Set(['_format', '_pretty'])
 /** `_include` / `_revinclude` (with `:iterate`): kept as given and resolved after the page is read (include.ts). */
 const INCLUDE_PARAMS = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse'])
-/**
- * `_contained` / `_containedType` (https://hl7.org/fhir/R4/search.html#contained): contained resources
- * are not indexed, so only the default (`_contained=false`, `_containedType=container`) is served;
- * anything else is refused rather than silently answered as the default.
- */
-const CONTAINED_DEFAULTS: ReadonlyMap<string, string> = new Map([['_contained', 'false'], ['_containedType', 'container']])
+/** `_contained` / `_containedType` (https://hl7.org/fhir/R4/search.html#contained) and their values; the first is the default. */
+const CONTAINED_PARAMS: ReadonlyMap<string, readonly string[]> = new Map([['_contained', ['false', 'true', 'both']], ['_containedType', ['container', 'contained']]])
 const SUMMARY_MODES = ['true', 'text', 'data', 'count', 'false'] as const
 const TOTAL_MODES: readonly TotalMode[] = ['none', 'estimate', 'accurate']
 
@@ -33,7 +29,7 @@ export interface ParseOptions {
 
 /** Result, transport and include parameters: not filters (system search checks the others per type). */
 export function isControlParam(name: string): boolean {
-  return RESULT_PARAMS.has(name) || TRANSPORT_PARAMS.has(name) || INCLUDE_PARAMS.has(name) || CONTAINED_DEFAULTS.has(name)
+  return RESULT_PARAMS.has(name) || TRANSPORT_PARAMS.has(name) || INCLUDE_PARAMS.has(name) || CONTAINED_PARAMS.has(name)
 }
 
 /**
@@ -57,12 +53,7 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
       used.push([name, raw])
       continue
     }
-    const containedDefault = CONTAINED_DEFAULTS.get(name)
-    if (containedDefault !== undefined) {
-      if (raw !== containedDefault) throw invalid(`${name}=${raw.slice(0, 40)} is not supported: contained resources are not searched; only ${name}=${containedDefault} (the default) is`, { expression: [name] })
-      continue
-    }
-    if (RESULT_PARAMS.has(name)) {
+    if (RESULT_PARAMS.has(name) || CONTAINED_PARAMS.has(name)) {
       if (result.has(name)) throw invalid(`${name} may be given only once`, { expression: [name] })
       result.set(name, raw)
       continue
@@ -84,7 +75,8 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
   const elementsText = result.get('_elements')
   const elements = elementsText?.split(',').map((e) => e.trim()).filter(Boolean)
   const cursorText = result.get('_cursor')
-  for (const name of ['_sort', '_total', '_summary', '_elements'] as const) {
+  const contained = parseContained(result.get('_contained'), result.get('_containedType'))
+  for (const name of ['_sort', '_total', '_summary', '_elements', '_contained', '_containedType'] as const) {
     const v = result.get(name)
     if (v !== undefined) used.push([name, v])
   }
@@ -103,7 +95,16 @@ export function parseSearchRequest(params: TypeSearchParams, pairs: readonly (re
     used,
     includes,
     ignored,
+    ...(contained ? { contained } : {}),
   }
+}
+
+/** Absent for `_contained=false`; `_containedType` alone changes nothing then (no contained match to return). */
+function parseContained(mode: string | undefined, returns: string | undefined): ContainedSearch | undefined {
+  const m = parseEnum('_contained', mode, CONTAINED_PARAMS.get('_contained')!)
+  const r = parseEnum('_containedType', returns, CONTAINED_PARAMS.get('_containedType')!)
+  if (m === undefined || m === 'false') return undefined
+  return { mode: m as ContainedSearch['mode'], returns: (r ?? 'container') as ContainedSearch['returns'] }
 }
 
 function parseCount(raw: string | undefined): number {

@@ -1,6 +1,6 @@
 import type { SearchParamDef } from '../indexing/registry.js'
 import { isSingleValuedDate } from '../indexing/single-valued-date.js'
-import type { SearchClause, SearchFilter, SearchRequest, SortSpec } from './types.js'
+import type { ContainedSearch, SearchClause, SearchFilter, SearchRequest, SortSpec } from './types.js'
 
 /**
  * A sort key resolved to where its values live. A date parameter with at most one row per resource
@@ -54,6 +54,8 @@ export interface SearchPlan {
   readonly sortWindow: readonly SearchClause[]
   readonly phases: 1 | 2
   readonly count: number
+  /** `_contained=true|both` (contained-compile.ts): the filters select contained resources of `resourceType` too. */
+  readonly contained?: ContainedSearch
 }
 
 export interface SearchBranch {
@@ -74,6 +76,7 @@ export function planSearch(tenantId: string, request: SearchRequest, branches?: 
     sortWindow,
     phases: first && isParamSort(first) && !sortWindow.length ? 2 : 1,
     count: request.count,
+    ...(request.contained ? { contained: request.contained } : {}),
   }
 }
 

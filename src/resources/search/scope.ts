@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
+import type { SearchFilter } from './types.js'
 
 /**
  * Which resource rows a filter is compiled against: the `resource` row alias (`r` at the top, a
@@ -10,7 +11,26 @@ export interface RowScope {
   readonly tenantId: string
   readonly alias: string
   readonly type: string | { readonly anyOf?: readonly string[] }
+  /**
+   * A contained resource of this type (search.html#contained; indexing/contained.ts): `alias` is then
+   * its marker row in search_token (the container's type and id, `ord`, and its id as `code`), and
+   * its rows are the container's rows of param `<type>#<code>` at the marker's `ord`.
+   */
+  readonly contained?: { readonly type: string }
 }
+
+/** The param under which the scope's rows of `code` are written (a contained resource's are prefixed). */
+export function scopedParam(scope: RowScope, code: string): string {
+  return scope.contained ? `${scope.contained.type}#${code}` : code
+}
+
+/** ` AND x.ord = <marker>.ord` for a contained scope: rows of that one contained resource. */
+export function containedOrd(scope: RowScope, x: string): RawBuilder<unknown> {
+  return scope.contained ? sql` AND ${sql.raw(`${x}.ord`)} = ${col(scope, 'ord')}` : sql``
+}
+
+/** Compiles a filter on another resource row (where.ts passes itself in: no import cycle). */
+export type FilterCompiler = (scope: RowScope, filter: SearchFilter, x: string) => RawBuilder<unknown>
 
 export const col = (scope: RowScope, column: string) => sql.raw(`${scope.alias}.${column}`)
 
@@ -31,7 +51,7 @@ export function typeValue(scope: RowScope): RawBuilder<unknown> {
 /** `x.tenant_id = .. AND x.resource_type = .. AND x.param = .. AND x.id = <row>.id`: the index rows of `param` of the scope's row. */
 export function indexKey(scope: RowScope, x: string, param: string): RawBuilder<unknown> {
   const a = (c: string) => sql.raw(`${x}.${c}`)
-  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${a('param')} = ${param} AND ${a('id')} = ${col(scope, 'id')}`
+  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${a('param')} = ${scopedParam(scope, param)} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
 }
 
 /** `FROM <table> x WHERE <indexKey>` */

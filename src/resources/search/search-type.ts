@@ -8,11 +8,13 @@ import { encodeCursor } from './paging.js'
 import { parseSearchRequest } from './parse.js'
 import { planSearch } from './plan.js'
 import { completeRequest } from './complete-request.js'
+import { checkContainedRequest } from './contained-request.js'
 
 /** Type-level search (https://hl7.org/fhir/R4/search.html): parse → plan → compile/execute. */
 export async function searchType(db: Kysely<Database>, config: SearchConfig, scope: RequestScope, query: SearchQuery, now: Date): Promise<SearchPage> {
   const params = config.registry.forType(query.resourceType)
   const parsed = parseSearchRequest(params, query.params, { strict: query.strict, localBase: localBaseOf(config, scope.tenantId), now, registry: config.registry })
+  checkContainedRequest(scope, parsed, query.compartment)
   const request = await completeRequest(db, scope.tenantId, parsed, query.compartment)
   const includes = prepareIncludes(config.registry, request, query.strict)
   const outcome = await executeSearch(db, planSearch(scope.tenantId, request), request)

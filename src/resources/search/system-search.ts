@@ -41,6 +41,7 @@ export async function searchSystem(db: Kysely<Database>, config: SearchConfig, s
     const params: TypeSearchParams = { resourceType: '', byCode: common.byCode, indexed: [] }
     main = { ...(await completeRequest(db, scope.tenantId, parseSearchRequest(params, rest, options))), system: {} }
   }
+  if (main.contained) throw invalid(`_contained=${main.contained.mode} is supported on type-level searches only ([base]/[type]?_contained=...)`, { expression: ['_contained'] })
   const badSort = main.sort.find((s) => !s.def.column)
   if (badSort) throw invalid(`_sort: a system-level search sorts by _id or _lastUpdated only (got '${badSort.name}')`, { expression: ['_sort'] })
   const includes = prepareIncludes(config.registry, main, query.strict)

@@ -23,6 +23,18 @@ export interface SearchRequest {
   readonly includes: readonly (readonly [string, string])[]
   /** Parameter names that were not understood and were ignored (lenient handling). */
   readonly ignored: readonly string[]
+  /** `_contained=true|both` and `_containedType`; absent for `_contained=false` (the default). */
+  readonly contained?: ContainedSearch
+}
+
+/**
+ * https://hl7.org/fhir/R4/search.html#contained — `true`: the filters select contained resources of
+ * the searched type (in containers of any type); `both`: those and the resources themselves.
+ * `returns`: the entry of a contained match is its container (default) or the contained resource.
+ */
+export interface ContainedSearch {
+  readonly mode: 'true' | 'both'
+  readonly returns: 'container' | 'contained'
 }
 
 export type TotalMode = 'none' | 'estimate' | 'accurate'
@@ -54,7 +66,19 @@ export interface ChainFilter {
   readonly kind: 'chain'
   readonly name: string
   readonly ref: SearchParamDef
-  readonly targets: readonly { readonly resourceType: string; readonly filter: SearchFilter }[]
+  readonly targets: readonly ChainTarget[]
+}
+
+export interface ChainTarget {
+  readonly resourceType: string
+  readonly filter: SearchFilter
+  /**
+   * Also follow `#id` references into the referring resource's contained resources of this type
+   * (search.html#contained: "a chained condition will be evaluated inside contained resources").
+   * Set before planning (contained-chain.ts) only when the tenant holds such contained resources
+   * and the filter can be evaluated on them, so other chains keep their plans.
+   */
+  readonly contained?: boolean
 }
 
 /**

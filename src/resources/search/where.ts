@@ -76,7 +76,8 @@ function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawB
   const negate = clause.modifier === 'not'
   if (def.column === 'id') {
     const ids = clause.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : ''))
-    return sql`${col(scope, 'id')} ${sql.raw(negate ? '<> ALL' : '= ANY')}(${ids}::text[])`
+    // A contained resource's id is its marker row's code (its container's id is the row's id).
+    return sql`${col(scope, scope.contained ? 'code' : 'id')} ${sql.raw(negate ? '<> ALL' : '= ANY')}(${ids}::text[])`
   }
   if (def.column === 'lastUpdated') {
     const column = `${scope.alias}.last_updated`

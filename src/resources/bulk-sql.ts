@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
+import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS } from './indexing/index-tables.js'
 
@@ -123,12 +124,23 @@ function indexParams(rows: BulkRows): unknown[] {
 type Key = { resource_type: string; id: string }
 const keyOf = (row: Key) => `${row.resource_type}/${row.id}`
 
+/**
+ * Batches up to this size run as a prepared statement (prepared-statements.ts): planning the
+ * statement, a CTE per index table, cost about as much PostgreSQL CPU as writing a few resources
+ * (coalesced creates at 16 clients, 2 per batch: 0.63 -> 0.37 ms of PostgreSQL CPU per create;
+ * 8 per batch: 0.34 -> 0.27). A generic plan is made without the arrays' lengths (the planner
+ * takes 10 elements per unnest), harmless for a few rows; import-sized batches keep custom plans
+ * that see their real sizes.
+ */
+export const PREPARED_BATCH_LIMIT = 64
+
 /** Inserts new resources (version rows, history, index rows); returns the `Type/id` keys written (a taken id is skipped). */
 export async function insertResources(db: Kysely<Database>, tenantId: string, rows: BulkRows): Promise<Set<string>> {
   if (rows.size === 0) return new Set()
   const r = rows.resource
+  const text = rows.size <= PREPARED_BATCH_LIMIT ? PREPARED + INSERT_SQL : INSERT_SQL
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(INSERT_SQL, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
   )
   return new Set(written.map(keyOf))
 }
@@ -137,8 +149,9 @@ export async function insertResources(db: Kysely<Database>, tenantId: string, ro
 export async function updateResources(db: Kysely<Database>, tenantId: string, rows: BulkRows): Promise<Set<string>> {
   if (rows.size === 0) return new Set()
   const r = rows.resource
+  const text = rows.size <= PREPARED_BATCH_LIMIT ? PREPARED + UPDATE_SQL : UPDATE_SQL
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(UPDATE_SQL, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
   )
   return new Set(written.map(keyOf))
 }

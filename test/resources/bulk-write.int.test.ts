@@ -5,6 +5,8 @@ import { createPgRepository, createTenantStore, loadFhirDefinitions, type BulkWr
 import type { Db } from '../../src/db/connect.js'
 import { makeObservation, makePatient } from '../fixtures/builders.js'
 import { freshTenantId, openTestDb } from '../setup/db.js'
+import { PREPARED } from '../../src/db/prepared-statements.js'
+import { PREPARED_BATCH_LIMIT } from '../../src/resources/bulk-sql.js'
 
 /** Repository.writeMany: the multi-row write path of transaction Bundles and $import. */
 describe('Repository.writeMany', () => {
@@ -198,5 +200,21 @@ describe('Repository.writeMany', () => {
     expect(statements.filter((s) => s.startsWith('WITH input'))).toHaveLength(3)
     const total = await repo.search(scope, { resourceType: 'Patient', params: [['_summary', 'count']] })
     expect(total.total).toBe(1100)
+  })
+
+  it('runs small batches as the prepared statement and import-sized ones planned for their size, with the same rows', async () => {
+    const scope = await newScope()
+    const small = Array.from({ length: 3 }, (_, i) => ({ mode: 'create' as const, resource: makePatient({ name: [{ family: `Small${i}` }] }) }))
+    const large = Array.from({ length: PREPARED_BATCH_LIMIT + 1 }, (_, i) => ({ mode: 'create' as const, resource: makePatient({ name: [{ family: `Large${i}` }] }) }))
+    statements.length = 0
+    expect((await repo.writeMany(scope, small)).every((o) => o.status === 'created')).toBe(true)
+    expect(statements.filter((s) => s.startsWith(`${PREPARED}WITH input`))).toHaveLength(1)
+    statements.length = 0
+    expect((await repo.writeMany(scope, large)).every((o) => o.status === 'created')).toBe(true)
+    expect(statements.filter((s) => s.startsWith('WITH input'))).toHaveLength(1)
+    for (const [prefix, count] of [['Small', 3], ['Large', PREPARED_BATCH_LIMIT + 1]] as const) {
+      const found = await repo.search(scope, { resourceType: 'Patient', params: [['family', prefix], ['_summary', 'count']] })
+      expect(found.total).toBe(count)
+    }
   })
 })

@@ -35,10 +35,13 @@ export function printTable(rows: Row[]): void {
   const header = ['scenario', 'c', 'ours req/s', 'minimal req/s', 'ratio', 'target', 'ours p50/p95/p99 ms', 'minimal p50/p95/p99 ms', 'non-2xx o/m']
   const lines = rows.map((r) => {
     const targets = TARGETS.filter((t) => t.scenario === r.scenario && (t.concurrency ?? r.concurrency) === r.concurrency)
-    const target = targets.map((t) => `${t.label} ${t.check(r.ours, r.minimal) ? 'PASS' : 'MISS'}`).join('; ') || '-'
     const lat = (x: LoadResult) => `${fmt(x.p50, 2)} / ${fmt(x.p95, 2)} / ${fmt(x.p99, 2)}`
     // Counted over every run, not only the best one.
     const bad = (runs: LoadResult[]) => runs.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0)
+    // A run with failed requests (or a baseline that served nothing) measures nothing: no verdict.
+    const valid = bad(r.runs.ours) + bad(r.runs.minimal) === 0 && r.minimal.reqPerSec > 0
+    const verdict = (t: Target) => (!valid ? 'INVALID (failed requests)' : t.check(r.ours, r.minimal) ? 'PASS' : 'MISS')
+    const target = targets.map((t) => `${t.label} ${verdict(t)}`).join('; ') || '-'
     return [
       r.scenario,
       String(r.concurrency),

@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS } from './indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 
 /**
  * The SQL of the bulk write path (bulk-write.ts): a batch of resources in ONE statement per kind
@@ -18,10 +18,12 @@ function params(first: number) {
   return (pgType: string) => `$${n++}::${pgType}`
 }
 
-const INDEX_TABLES = INDEX_FIELDS.map((field) => {
-  const { table, columns } = INDEX_TABLE_COLUMNS[field]
-  return { table, columns: columns.map(([, column, pgType]) => [column, pgType] as const) }
-})
+const INDEX_TABLES = Object.fromEntries(
+  INDEX_FIELDS.map((field) => {
+    const { table, columns } = INDEX_TABLE_COLUMNS[field]
+    return [field, { table, columns: columns.map(([, column, pgType]) => [column, pgType] as const) }]
+  }),
+) as Record<IndexField, { table: string; columns: (readonly [string, string])[] }>
 
 /**
  * The resource bodies travel as ONE text parameter, each body preceded by U+001E, split back in
@@ -34,19 +36,22 @@ const BODY_SEPARATOR = '\u001e'
 const bodies = (param: string) => `(string_to_array(${param}, chr(30)))[2:]`
 const joinBodies = (contents: readonly string[]) => BODY_SEPARATOR + contents.join(BODY_SEPARATOR)
 
-/** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote). */
-function indexInsertCtes(next: (t: string) => string): string {
-  return INDEX_TABLES.map(({ table, columns }, i) => {
-    const names = columns.map(([c]) => c)
-    const arrays = ['text', 'text', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
-    return `, i${i} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
+/** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote), one per table of `fields`. */
+function indexInsertCtes(next: (t: string) => string, fields: readonly IndexField[]): string {
+  return fields
+    .map((field) => {
+      const { table, columns } = INDEX_TABLES[field]
+      const names = columns.map(([c]) => c)
+      const arrays = ['text', 'text', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
+      return `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
       SELECT $1, u.* FROM unnest(${arrays.join(', ')}) AS u(resource_type, id, ${names.join(', ')})
       WHERE (u.resource_type, u.id) IN (SELECT resource_type, id FROM cur))`
-  }).join('\n')
+    })
+    .join('\n')
 }
 
-// $1 tenant; $2..$7 the resource columns; then the index tables' columns in INDEX_TABLES order.
-const INSERT_SQL = (() => {
+// $1 tenant; $2..$7 the resource columns; then the columns of the index tables in `fields`.
+const insertSql = (fields: readonly IndexField[]) => {
   const next = params(2)
   const input = [next('text[]'), next('text[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), bodies(next('text'))]
   return `WITH input AS (
@@ -59,11 +64,11 @@ const INSERT_SQL = (() => {
     ), hist AS (
       INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
       SELECT $1, i.resource_type, i.id, i.version_id, i.last_updated, false, i.method, i.content FROM input i JOIN cur USING (resource_type, id)
-    )${indexInsertCtes(next)}
+    )${indexInsertCtes(next, fields)}
     SELECT resource_type, id FROM cur`
-})()
+}
 
-// As INSERT_SQL plus `expected` (the version the row must still be at) and the old index rows'
+// As insertSql plus `expected` (the version the row must still be at) and the old index rows'
 // deletes. One statement sees the snapshot taken before it started, so the deletes never touch
 // the rows the same statement inserts.
 // Existing rows are reached only through per-row equality lookups (LATERAL, which the planner
@@ -72,10 +77,11 @@ const INSERT_SQL = (() => {
 // (seen: 127,000 identifier rows read per batch at 100k resources), making a long import quadratic.
 const rowsOf = (table: string, outer: string) =>
   `ARRAY(SELECT s.ctid FROM ${outer} CROSS JOIN LATERAL (SELECT ctid FROM ${table} WHERE tenant_id = $1 AND resource_type = ${outer}.resource_type AND id = ${outer}.id) s)`
-const UPDATE_SQL = (() => {
+const updateSql = (fields: readonly IndexField[]) => {
   const next = params(2)
   const input = [next('text[]'), next('text[]'), next('int4[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), bodies(next('text'))]
-  const deletes = INDEX_TABLES.map(({ table }, i) => `, d${i} AS (DELETE FROM ${table} WHERE ctid = ANY(${rowsOf(table, 'cur')}))`).join('\n')
+  // Old rows can be in any table, whatever the new versions hold.
+  const deletes = INDEX_FIELDS.map((f) => `, d_${f} AS (DELETE FROM ${INDEX_TABLES[f].table} WHERE ctid = ANY(${rowsOf(INDEX_TABLES[f].table, 'cur')}))`).join('\n')
   return `WITH input AS (
       SELECT * FROM unnest(${input.join(', ')}) AS u(resource_type, id, version_id, expected, last_updated, method, content)
     ), target AS (
@@ -89,9 +95,9 @@ const UPDATE_SQL = (() => {
     ), hist AS (
       INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
       SELECT $1, i.resource_type, i.id, i.version_id, i.last_updated, false, i.method, i.content FROM input i JOIN cur USING (resource_type, id)
-    )${deletes}${indexInsertCtes(next)}
+    )${deletes}${indexInsertCtes(next, fields)}
     SELECT resource_type, id FROM cur`
-})()
+}
 
 // Row locks taken in one global order (type, id): two writers of overlapping batches queue
 // instead of deadlocking.
@@ -113,12 +119,32 @@ const MATCH_IDENTIFIERS_SQL = `SELECT k.n::int AS n, m.id
     LIMIT 2
   ) m`
 
-function indexParams(rows: BulkRows): unknown[] {
-  // Per table: the row owners' types and ids, then its columns, in INDEX_TABLES order.
-  return INDEX_FIELDS.flatMap((field) => {
+/** The index tables holding rows in this batch: a statement names only those (no empty INSERT to start up). */
+function fieldsWithRows(rows: BulkRows): IndexField[] {
+  return INDEX_FIELDS.filter((field) => rows.index[field].rid!.length > 0)
+}
+
+function indexParams(rows: BulkRows, fields: readonly IndexField[]): unknown[] {
+  // Per table: the row owners' types and ids, then its columns, in `fields` order.
+  return fields.flatMap((field) => {
     const source = rows.index[field]
     return [source.rtype, source.rid, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key])]
   })
+}
+
+/**
+ * The statement text for a kind of write and the tables with rows, built once per shape (a batch
+ * of Observations always names the same few tables), prefixed for preparing when the batch is small.
+ */
+const texts = new Map<string, string>()
+function statementText(kind: 'insert' | 'update', fields: readonly IndexField[], prepared: boolean): string {
+  const key = `${kind}:${prepared}:${fields.join(',')}`
+  let text = texts.get(key)
+  if (text === undefined) {
+    text = (prepared ? PREPARED : '') + (kind === 'insert' ? insertSql(fields) : updateSql(fields))
+    texts.set(key, text)
+  }
+  return text
 }
 
 type Key = { resource_type: string; id: string }
@@ -138,9 +164,10 @@ export const PREPARED_BATCH_LIMIT = 64
 export async function insertResources(db: Kysely<Database>, tenantId: string, rows: BulkRows): Promise<Set<string>> {
   if (rows.size === 0) return new Set()
   const r = rows.resource
-  const text = rows.size <= PREPARED_BATCH_LIMIT ? PREPARED + INSERT_SQL : INSERT_SQL
+  const fields = fieldsWithRows(rows)
+  const text = statementText('insert', fields, rows.size <= PREPARED_BATCH_LIMIT)
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields)]),
   )
   return new Set(written.map(keyOf))
 }
@@ -149,9 +176,10 @@ export async function insertResources(db: Kysely<Database>, tenantId: string, ro
 export async function updateResources(db: Kysely<Database>, tenantId: string, rows: BulkRows): Promise<Set<string>> {
   if (rows.size === 0) return new Set()
   const r = rows.resource
-  const text = rows.size <= PREPARED_BATCH_LIMIT ? PREPARED + UPDATE_SQL : UPDATE_SQL
+  const fields = fieldsWithRows(rows)
+  const text = statementText('update', fields, rows.size <= PREPARED_BATCH_LIMIT)
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields)]),
   )
   return new Set(written.map(keyOf))
 }

@@ -99,7 +99,10 @@ describe('indexing: contained resources', () => {
     // A tenant's worth of other token rows, so that the planner weighs the indexes as it would in use.
     await sql`INSERT INTO search_token (tenant_id, resource_type, id, param, ord, system, code)
       SELECT ${scope.tenantId}, 'Observation', 'o' || g, 'code', 0, 'http://loinc.org', (g % 500)::text FROM generate_series(1, 100000) g`.execute(f.db.db)
-    await sql`ANALYZE search_token`.execute(f.db.db)
+    // ...and of string rows: with a nearly empty search_string (a fresh PGlite) a scan of it is the right plan.
+    await sql`INSERT INTO search_string (tenant_id, resource_type, id, param, ord, value, exact)
+      SELECT ${scope.tenantId}, 'Patient', 'p' || g, 'family', 0, 'f' || (g % 5000)::text, 'F' || (g % 5000)::text FROM generate_series(1, 100000) g`.execute(f.db.db)
+    await sql`ANALYZE search_token, search_string`.execute(f.db.db)
     const registry = r4SearchParamRegistry()
     const explain = async (q: string) => {
       const request = parseSearchRequest(registry.forType('Patient'), [...new URLSearchParams(q)], { now: new Date(), registry })
@@ -116,5 +119,6 @@ describe('indexing: contained resources', () => {
     expect(withCriterion).toMatch(/Index (Only )?Scan using search_token_(lookup|resource) on search_token m[^\n]*\n\s+Index Cond: [^\n]*resource_type = ct\.t/)
     for (const plan of [markersOnly, withCriterion]) expect(plan).not.toMatch(/Seq Scan on search_(token|string)/)
     await sql`DELETE FROM search_token WHERE tenant_id = ${scope.tenantId} AND param = 'code'`.execute(f.db.db)
+    await sql`DELETE FROM search_string WHERE tenant_id = ${scope.tenantId} AND param = 'family'`.execute(f.db.db)
   })
 })

@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
+import { cached } from './version-write-sql.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 
 /**
@@ -132,19 +133,9 @@ function indexParams(rows: BulkRows, fields: readonly IndexField[]): unknown[] {
   })
 }
 
-/**
- * The statement text for a kind of write and the tables with rows, built once per shape (a batch
- * of Observations always names the same few tables), prefixed for preparing when the batch is small.
- */
-const texts = new Map<string, string>()
+/** The statement text for a kind of write and the tables with rows (one per shape), prefixed for preparing when the batch is small. */
 function statementText(kind: 'insert' | 'update', fields: readonly IndexField[], prepared: boolean): string {
-  const key = `${kind}:${prepared}:${fields.join(',')}`
-  let text = texts.get(key)
-  if (text === undefined) {
-    text = (prepared ? PREPARED : '') + (kind === 'insert' ? insertSql(fields) : updateSql(fields))
-    texts.set(key, text)
-  }
-  return text
+  return cached(`bulk-${kind}:${prepared}:${fields.join(',')}`, () => (prepared ? PREPARED : '') + (kind === 'insert' ? insertSql(fields) : updateSql(fields)))
 }
 
 type Key = { resource_type: string; id: string }

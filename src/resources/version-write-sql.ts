@@ -84,7 +84,8 @@ function counter(first: number): () => string {
   return () => `$${n++}`
 }
 
-function cached(key: string, build: () => string): string {
+/** A statement text built once per shape (`key`): texts of a few dozen forms, each also a prepared statement. */
+export function cached(key: string, build: () => string): string {
   let text = cache.get(key)
   if (text === undefined) cache.set(key, (text = build()))
   return text

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
+import { containedParam } from '../indexing/contained.js'
 import type { SearchFilter } from './types.js'
 
 /**
@@ -21,7 +22,7 @@ export interface RowScope {
 
 /** The param under which the scope's rows of `code` are written (a contained resource's are prefixed). */
 export function scopedParam(scope: RowScope, code: string): string {
-  return scope.contained ? `${scope.contained.type}#${code}` : code
+  return scope.contained ? containedParam(scope.contained.type, code) : code
 }
 
 /** ` AND x.ord = <marker>.ord` for a contained scope: rows of that one contained resource. */

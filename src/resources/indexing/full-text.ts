@@ -38,7 +38,6 @@ export function indexFullText(rows: IndexRows, resource: Resource): void {
   const div = (resource as { text?: { div?: unknown } }).text?.div
   const narrative = typeof div === 'string' ? narrativeText(div) : ''
   const narrativeWords = new Set(narrative ? textWords(narrative).slice(0, MAX_WORDS) : [])
-  rows.addText('_text', [...narrativeWords])
   const content: string[] = []
   collectStrings(resource, content, 0)
   const words = new Set<string>(narrativeWords)
@@ -49,8 +48,18 @@ export function indexFullText(rows: IndexRows, resource: Resource): void {
     }
     if (words.size >= MAX_WORDS) break
   }
+  // A narrative generated from the resource holds every word of it: one row then answers both
+  // parameters, half the rows and GIN entries of a create.
+  if (words.size === narrativeWords.size && words.size > 0) return rows.addText(TEXT_AND_CONTENT, [...words])
+  rows.addText('_text', [...narrativeWords])
   rows.addText('_content', [...words])
 }
+
+/** The `param` of a search_text row whose words are both the `_text` and the `_content` words. */
+export const TEXT_AND_CONTENT = '_text,_content'
+
+/** The `param` values of the search_text rows that hold the words of `name`. */
+export const textRowParams = (name: '_text' | '_content'): readonly string[] => [name, TEXT_AND_CONTENT]
 
 function collectStrings(value: unknown, out: string[], depth: number): void {
   if (depth > 64) return
@@ -60,7 +69,8 @@ function collectStrings(value: unknown, out: string[], depth: number): void {
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, depth + 1)
   else if (typeof value === 'object' && value !== null) {
     for (const [key, v] of Object.entries(value)) {
-      if (!SKIPPED_KEYS.has(key)) collectStrings(v, out, depth + 1)
+      // The root's `text` is the narrative, already in the words; its status code is no prose.
+      if (!SKIPPED_KEYS.has(key) && !(depth === 0 && key === 'text')) collectStrings(v, out, depth + 1)
     }
   }
 }

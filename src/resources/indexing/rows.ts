@@ -78,8 +78,8 @@ export class IndexRows {
     push(this.uri, { param, ord, value })
   }
 
-  /** The full-text words of `_text` or `_content` (normalised, no spaces inside a word). */
-  addText(param: '_text' | '_content', words: readonly string[]) {
+  /** The full-text words of `_text`, `_content` or both (normalised, no spaces inside a word). */
+  addText(param: '_text' | '_content' | '_text,_content', words: readonly string[]) {
     if (words.length) push(this.text, { param, words: words.join(' ') })
   }
 

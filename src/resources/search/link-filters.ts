@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
+import { textRowParams } from '../indexing/full-text.js'
 import { containedChainCondition } from './contained-chain.js'
 import { paramCondition, paramKey } from './param-rows.js'
 import { col, sameType, typeValue, type FilterCompiler, type RowScope } from './scope.js'
@@ -69,7 +70,7 @@ export function textCondition(scope: RowScope, filter: TextFilter, x: string): R
   const query = filter.values.map((words) => `(${words.map((w) => `'${w}':*`).join(' & ')})`).join(' | ')
   const t = (c: string) => sql.raw(`${x}.${c}`)
   return sql`EXISTS (SELECT 1 FROM search_text ${sql.raw(x)} WHERE ${t('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${t('id')} = ${col(scope, 'id')}
-    AND ${t('param')} = ${filter.name} AND array_to_tsvector(string_to_array(${t('words')}, ' ')) @@ ${query}::tsquery)`
+    AND ${t('param')} = ANY(${textRowParams(filter.name)}::text[]) AND array_to_tsvector(string_to_array(${t('words')}, ' ')) @@ ${query}::tsquery)`
 }
 
 /** `_list`: the row is an `item` of one of the Lists (their index rows: current versions only). */

@@ -44,6 +44,24 @@ describe('search: _text and _content', () => {
     expect(await matchIds(f.repo, scope, 'Condition', '_content=abetes')).toEqual([])
   })
 
+  it('keeps one row for both parameters when the narrative holds every word, and both still match', async () => {
+    const scope = await f.newTenant()
+    // Every string of the first (subject references and dates are not words) is in its narrative.
+    const ids = await seed(f.repo, scope, [
+      { resourceType: 'Condition', subject: { reference: 'Patient/p' }, text: div('Asma bronquial'), code: { text: 'asma BRONQUIAL' } },
+      { resourceType: 'Condition', subject: { reference: 'Patient/p' }, text: div('Asma'), code: { text: 'Asma alérgica' } },
+    ] as Resource[])
+    const params = async (id: string) =>
+      (await f.db.db.selectFrom('search_text').select('param').where('tenant_id', '=', scope.tenantId).where('id', '=', id).execute()).map((r) => r.param).sort()
+    expect(await params(ids[0]!)).toEqual(['_text,_content'])
+    expect(await params(ids[1]!)).toEqual(['_content', '_text'])
+    expect(await matchIds(f.repo, scope, 'Condition', '_text=bronquial')).toEqual(pick(ids, 0))
+    expect(await matchIds(f.repo, scope, 'Condition', '_content=bronquial')).toEqual(pick(ids, 0))
+    expect(await matchIds(f.repo, scope, 'Condition', '_text=asma')).toEqual(pick(ids, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Condition', '_content=alergica')).toEqual(pick(ids, 1))
+    expect(await matchIds(f.repo, scope, 'Condition', '_text=alergica')).toEqual([])
+  })
+
   it('forgets the words of superseded and deleted versions, and of other tenants', async () => {
     const { scope, ids } = await world()
     await f.repo.update(scope, { resourceType: 'Condition', id: ids[0]!, subject: { reference: 'Patient/p' }, text: div('Resuelto') })

@@ -1,23 +1,40 @@
 /**
  * What indexing adds to a create (issue 3 item 7: "indexing at most doubles the cost of a create"):
  * the repository's write path for a new Observation — stamp meta, serialise, extract the index rows,
- * one INSERT statement of resource + history + index rows (ResourceStore.insertNew) — against the
- * same statement shape without index rows. Measured in this process on the bench database, in a
- * scratch tenant removed afterwards, alternating blocks of both so drift on the machine hits both.
+ * write resource + history + index rows — against the same path without index rows. Measured in
+ * this process on the bench database, in a scratch tenant removed afterwards, alternating blocks of
+ * both so drift on the machine hits both.
+ *
+ * Two write paths, as the server has them (pg-repository.ts `create`):
+ * - `grouped`: plain creates go through a CreateCoalescer, as every POST without a client id does:
+ *   alone when nothing waits (one INSERT statement, ResourceStore.insertNew), else with the creates
+ *   that queued meanwhile in one multi-row statement (bulk-sql.ts insertResources). This is the
+ *   cost of a create the server pays, and the figure the target is read from.
+ * - `alone`: every create its own statement and transaction, the path of a create with a client id
+ *   (update-as-create); at c=16 that is 16 concurrent commits, which the server spares POSTs.
  */
-import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import { createDb } from '../../src/db/connect.js'
 import { r4SearchParamRegistry } from '../../src/resources/indexing/registry.js'
 import { indexRowsFor, type SearchConfig } from '../../src/resources/indexing/resource-indexer.js'
+import { BulkRows } from '../../src/resources/bulk-rows.js'
+import { insertResources } from '../../src/resources/bulk-sql.js'
+import { CreateCoalescer } from '../../src/resources/create-coalescer.js'
+import { IndexRows } from '../../src/resources/indexing/rows.js'
+import { newResourceId } from '../../src/resources/resource-id.js'
 import { ResourceStore } from '../../src/resources/resource-store.js'
+import type { BulkWriteOutcome } from '../../src/resources/bulk-types.js'
+import type { StoredResource, WriteResult } from '../../src/resources/types.js'
 import { stampMeta } from '../../src/resources/versioning.js'
 import { INDEX_TABLE_NAMES } from './bulk-insert.js'
 import { generateTenant } from './generate.js'
 
+export type WritePath = 'grouped' | 'alone'
+
 export interface IndexingCost {
+  path: WritePath
   concurrency: number
   creates: number
   /** Mean wall-clock ms per create (c=1) or per create at the given concurrency (ms / throughput). */
@@ -31,7 +48,7 @@ export interface IndexingCost {
 const TENANT = 'bench-indexing-cost'
 const BLOCK = 50
 
-export async function measureIndexingCost(databaseUrl: string, serverUrl: string, creates: number, concurrency: number): Promise<IndexingCost> {
+export async function measureIndexingCost(databaseUrl: string, serverUrl: string, creates: number, concurrency: number, path: WritePath): Promise<IndexingCost> {
   const { db, close } = await createDb({ databaseUrl, dataDir: '', poolSize: Math.max(1, Math.min(concurrency, 10)) })
   const store = new ResourceStore(db)
   const config: SearchConfig = { registry: r4SearchParamRegistry(), serverUrl }
@@ -40,18 +57,44 @@ export async function measureIndexingCost(databaseUrl: string, serverUrl: string
     if (r.resourceType === 'Observation') observations.push(r)
     if (observations.length >= creates * 2) break
   }
-  let next = 0
   let indexRows = 0
-  const createOne = async (withIndex: boolean) => {
-    const source = observations[next++ % observations.length]!
-    const id = randomUUID()
+  /** Stamps, serialises and (withIndex) indexes one create, as the repository does before writing. */
+  const build = (source: Resource, withIndex: boolean) => {
+    // Server-assigned ids, as the repository makes them (time-ordered: the id indexes grow at their right edge).
+    const id = newResourceId()
     const lastUpdated = new Date()
     const stamped = stampMeta(source, id, 1, lastUpdated)
     const json = JSON.stringify(stamped)
-    const index = withIndex ? indexRowsFor(config, TENANT, stamped) : undefined
-    if (index) indexRows += index.count
+    const index = withIndex ? indexRowsFor(config, TENANT, stamped) : new IndexRows()
+    indexRows += index.count
+    return { id, lastUpdated, json, index }
+  }
+  const stored = (id: string, lastUpdated: Date, json: string): StoredResource =>
+    ({ resourceType: 'Observation', id, versionId: '1', lastUpdated: lastUpdated.toISOString(), deleted: false, json })
+  const writeAlone = (withIndex: boolean) => async (_tenant: string, source: Resource): Promise<WriteResult> => {
+    const { id, lastUpdated, json, index } = build(source, withIndex)
     const ok = await store.insertNew({ tenantId: TENANT, resourceType: 'Observation', id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json, index })
     if (!ok) throw new Error('indexing-cost: insert refused')
+    return { stored: stored(id, lastUpdated, json), created: true }
+  }
+  const writeBatch = (withIndex: boolean) => async (_tenant: string, sources: readonly Resource[]) => {
+    const rows = new BulkRows()
+    const outcomes: BulkWriteOutcome[] = []
+    for (const source of sources) {
+      const { id, lastUpdated, json, index } = build(source, withIndex)
+      rows.add({ type: 'Observation', id, version: 1, lastUpdated, method: 'POST', content: json, index })
+      outcomes.push({ status: 'created', stored: stored(id, lastUpdated, json) })
+    }
+    const written = await insertResources(db, TENANT, rows)
+    if (written.size !== sources.length) throw new Error('indexing-cost: batch insert refused')
+    return outcomes
+  }
+  const coalescers = new Map([true, false].map((withIndex) => [withIndex, new CreateCoalescer(writeAlone(withIndex), writeBatch(withIndex))]))
+  let next = 0
+  const createOne = async (withIndex: boolean) => {
+    const source = observations[next++ % observations.length]!
+    if (path === 'grouped') await coalescers.get(withIndex)!.create(TENANT, source)
+    else await writeAlone(withIndex)(TENANT, source)
   }
   const block = async (withIndex: boolean) => {
     let left = BLOCK
@@ -62,7 +105,7 @@ export async function measureIndexingCost(databaseUrl: string, serverUrl: string
     return performance.now() - t0
   }
   try {
-    await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${TENANT}, 'indexing cost', ${randomUUID()}) ON CONFLICT DO NOTHING`.execute(db)
+    await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${TENANT}, 'indexing cost', ${newResourceId()}) ON CONFLICT DO NOTHING`.execute(db)
     for (let i = 0; i < 4; i++) await block(i % 2 === 0) // warm-up: plans, caches, JIT
     const time = { with: 0, without: 0 }
     indexRows = 0
@@ -79,7 +122,7 @@ export async function measureIndexingCost(databaseUrl: string, serverUrl: string
     }
     const withIndexMs = time.with / indexedCreates
     const withoutIndexMs = time.without / indexedCreates
-    return { concurrency, creates: indexedCreates, withIndexMs, withoutIndexMs, indexRows: indexRows / indexedCreates, ratio: withIndexMs / withoutIndexMs }
+    return { path, concurrency, creates: indexedCreates, withIndexMs, withoutIndexMs, indexRows: indexRows / indexedCreates, ratio: withIndexMs / withoutIndexMs }
   } finally {
     for (const table of ['resource', 'resource_history', ...INDEX_TABLE_NAMES]) await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${TENANT}`.execute(db)
     await sql`DELETE FROM tenant WHERE tenant_id = ${TENANT}`.execute(db)

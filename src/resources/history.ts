@@ -31,13 +31,17 @@ export async function readHistory(db: Kysely<Database>, tenantId: string, q: His
         ),
       )
   }
+  // A type or system history counts every matching version: 85 ms per page for a tenant of 600,000
+  // versions. The first page carries the total; the pages after it (reached by `next`) leave it
+  // out, which Bundle.total (0..1) allows. An instance's versions are few and always counted.
+  const counted = q.before === undefined || q.id !== undefined
   const [rows, totalRow] = await Promise.all([
     (q.before ? base.where('h.seq', '<', q.before) : base)
       .select(['h.resource_type', 'h.id', 'h.version_id', 'h.last_updated', 'h.deleted', 'h.method', 'h.content', 'h.seq'])
       .orderBy('h.seq', 'desc')
       .limit(q.count + 1)
       .execute(),
-    base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    counted ? base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow() : undefined,
   ])
   const page = rows.slice(0, q.count)
   const entries: HistoryEntry[] = page.map((r) => ({
@@ -51,5 +55,5 @@ export async function readHistory(db: Kysely<Database>, tenantId: string, q: His
     seq: String(r.seq),
   }))
   const last = entries[entries.length - 1]
-  return { entries, total: Number(totalRow.n), next: rows.length > q.count && last ? last.seq : undefined }
+  return { entries, total: totalRow ? Number(totalRow.n) : undefined, next: rows.length > q.count && last ? last.seq : undefined }
 }

@@ -59,8 +59,9 @@ export interface HistoryQuery {
 export interface HistoryPage {
   readonly entries: readonly HistoryEntry[]
   /**
-   * Total number of versions matching (without paging); absent for type/system history under an
-   * access policy, where a count of hidden versions would tell what the caller may not see.
+   * Total number of versions matching (without paging); absent on type/system history pages after
+   * the first (history.ts), and under an access policy, where a count of hidden versions would tell
+   * what the caller may not see.
    */
   readonly total?: number
   /** Cursor for the next page, when there is one. */

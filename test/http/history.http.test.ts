@@ -206,6 +206,21 @@ describe('history paging with _count', () => {
     expect(new Set(all).size).toBe(9)
   })
 
+  it('type history gives the total on its first page only; instance history on every page', async () => {
+    const tenant = await t.newTenant()
+    const a = await createPatient(tenant)
+    await updateTimes(tenant, a, 2)
+    await createPatient(tenant)
+    const first = await history(tenant, '/Patient/_history?_count=2')
+    expect(first.total).toBe(4)
+    const second = await history(tenant, linkPath(first, 'next', tenant.tenantId)!)
+    expect(second.entry).toHaveLength(2)
+    expect(second.total).toBeUndefined()
+    const instanceFirst = await history(tenant, `/Patient/${a.id}/_history?_count=1`)
+    const instanceSecond = await history(tenant, linkPath(instanceFirst, 'next', tenant.tenantId)!)
+    expect([instanceFirst.total, instanceSecond.total]).toEqual([3, 3])
+  })
+
   it('keeps _count and _since in the next link', async () => {
     const tenant = await t.newTenant()
     const v1 = await createPatient(tenant)

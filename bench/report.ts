@@ -3,7 +3,8 @@ import type { LoadResult } from './load.js'
 import type { MicroResult } from './micro.js'
 
 export type Scenario = 'create' | 'read' | 'update'
-export type ServerName = 'ours' | 'minimal'
+/** `unindexed`: our server without search indexing (server-unindexed.ts), creates only. */
+export type ServerName = 'ours' | 'minimal' | 'unindexed'
 export interface Target {
   scenario: Scenario
   concurrency?: number
@@ -16,6 +17,8 @@ export interface Row {
   /** The best of `runs` (highest req/s) of each server. */
   ours: LoadResult
   minimal: LoadResult
+  /** Creates on our server without indexing, when measured. */
+  unindexed?: LoadResult
   ratio: number
   runs: Record<ServerName, LoadResult[]>
 }
@@ -80,4 +83,22 @@ export function printMicro(m: MicroResult): void {
   console.log(`  validateResource (id+meta stamped)     ${f(m.validateResource)}; ${m.validateIssues} issues`)
   console.log(`  JSON.parse + JSON.stringify of body    ${f(m.jsonParseStringify)}`)
   console.log(`  jose jwtVerify ES256 (per request)     ${f(m.jwtVerifyEs256)}`)
+}
+
+/**
+ * What indexing costs a create (issue 3 item 7: "indexing at most doubles the cost of a create"):
+ * the same HTTP create on our server with and without index rows, cost as time per create.
+ */
+export function printIndexingCost(rows: Row[]): void {
+  console.log('Indexing cost of a create over HTTP (ms per create = 1000 / req/s; ours vs ours without index rows; target <= 2x):')
+  for (const r of rows) {
+    if (!r.unindexed) continue
+    const ratio = r.unindexed.reqPerSec / r.ours.reqPerSec
+    const clean = [...r.runs.ours, ...r.runs.unindexed].every((x) => x.non2xx + x.errors + x.timeouts === 0)
+    console.log(
+      `  c=${String(r.concurrency).padEnd(2)} with index rows ${fmt(1000 / r.ours.reqPerSec, 3)} ms (${fmt(r.ours.reqPerSec, 0)} req/s), ` +
+        `without ${fmt(1000 / r.unindexed.reqPerSec, 3)} ms (${fmt(r.unindexed.reqPerSec, 0)} req/s): ratio ${fmt(ratio, 2)}x ` +
+        `${!clean ? 'INVALID (failed requests)' : ratio <= 2 ? 'PASS' : 'MISS'}  cpu/create server ${fmt(r.unindexed.serverCpuMsPerRequest, 3)} pg ${fmt(r.unindexed.postgresCpuMsPerRequest, 3)} ms without`,
+    )
+  }
 }

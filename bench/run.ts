@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { LoadPlan, LoadResult } from './load.js'
 import type { MicroResult } from './micro.js'
-import { fmt, printCpuTable, printMicro, printTable, TARGETS, type Row, type Scenario, type ServerName } from './report.js'
+import { fmt, printCpuTable, printIndexingCost, printMicro, printTable, TARGETS, type Row, type Scenario, type ServerName } from './report.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const BENCH_DB = 'segimed_bench'
 const TENANT = 'bench'
-const CLIENT_ID = 'bench'
 const CLIENT_SECRET = 'bench-secret-123456'
+/** The tenant of the server without indexing (bench/server-unindexed.ts): same database, own rows. */
+const UNINDEXED_TENANT = 'bench-unindexed'
 
 const env = process.env
 const settings = {
@@ -27,6 +28,7 @@ const settings = {
   adminUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   ourPort: positive('BENCH_OUR_PORT', 18090),
   minimalPort: positive('BENCH_MINIMAL_PORT', 18091),
+  unindexedPort: positive('BENCH_UNINDEXED_PORT', 18092),
   poolSize: positive('BENCH_DB_POOL_SIZE', 10),
   scenarios: scenarioList(env.BENCH_SCENARIOS ?? 'create,read,update'),
   concurrencies: (env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number),
@@ -34,6 +36,8 @@ const settings = {
   repeat: positive('BENCH_REPEAT', 1),
   /** Directory for V8 CPU profiles of both servers (node --cpu-prof), e.g. bench/results/prof. */
   cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined,
+  /** Creates also run on our server without indexing: what indexing costs a create (issue 3). */
+  indexingCost: env.BENCH_INDEXING_COST !== '0' && scenarioList(env.BENCH_SCENARIOS ?? 'create,read,update').includes('create'),
 }
 
 // Every child we start, so that any exit path can stop them.
@@ -166,11 +170,11 @@ async function stopAll(): Promise<void> {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-async function fetchToken(origin: string): Promise<string> {
+async function fetchToken(origin: string, clientId: string): Promise<string> {
   const res = await fetch(`${origin}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: CLIENT_SECRET }),
   })
   const body = (await res.json()) as { access_token?: string }
   if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`)
@@ -196,7 +200,7 @@ async function preload(url: string, headers: Record<string, string>, body: strin
 
 async function main(): Promise<void> {
   const startedAt = new Date()
-  const runs = settings.scenarios.length * settings.concurrencies.length * 2 * settings.repeat
+  const runs = (settings.scenarios.length * 2 + (settings.indexingCost ? 1 : 0)) * settings.concurrencies.length * settings.repeat
   console.log(
     `Segimed FHIR bench: ${settings.scenarios.join('/')} at c=${settings.concurrencies.join(',')}, ` +
       `${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run, ${runs} runs, ${cpus().length} CPUs, node ${process.version}`,
@@ -212,24 +216,19 @@ async function main(): Promise<void> {
   console.log(`\nDatabase ${BENCH_DB} recreated (PostgreSQL ${pgVersion}); starting servers...`)
   const ourBase = `http://127.0.0.1:${settings.ourPort}`
   const profArgs = (name: ServerName) => (settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(settings.cpuProfDir, name)}`] : [])
+  const ourEnv = (port: number, tenant: string) => ({
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    BASE_URL: `http://127.0.0.1:${port}`,
+    DB_POOL_SIZE: String(settings.poolSize),
+    BOOTSTRAP_TENANT: tenant,
+    BOOTSTRAP_CLIENT_ID: tenant,
+    BOOTSTRAP_CLIENT_SECRET: CLIENT_SECRET,
+    // Production mode refuses to start without a real signing secret; a fresh one per run.
+    AUTH_SECRET: randomBytes(32).toString('base64url'),
+  })
   const [ours, minimal] = await Promise.all([
-    startServer(
-      'ours',
-      'src/main.ts',
-      settings.ourPort,
-      {
-        DATABASE_URL: databaseUrl,
-        HOST: '127.0.0.1',
-        BASE_URL: ourBase,
-        DB_POOL_SIZE: String(settings.poolSize),
-        BOOTSTRAP_TENANT: TENANT,
-        BOOTSTRAP_CLIENT_ID: CLIENT_ID,
-        BOOTSTRAP_CLIENT_SECRET: CLIENT_SECRET,
-        // Production mode refuses to start without a real signing secret; a fresh one per run.
-        AUTH_SECRET: randomBytes(32).toString('base64url'),
-      },
-      profArgs('ours'),
-    ),
+    startServer('ours', 'src/main.ts', settings.ourPort, ourEnv(settings.ourPort, TENANT), profArgs('ours')),
     startServer(
       'minimal',
       'bench/minimal-server.ts',
@@ -239,18 +238,22 @@ async function main(): Promise<void> {
     ),
   ])
 
-  const token = await fetchToken(ours.origin)
-  const servers: Record<ServerName, { origin: string; prefix: string; headers: Record<string, string>; ids: string[] }> = {
-    ours: {
-      origin: ours.origin,
-      prefix: `/fhir/${TENANT}/Observation`,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
-      ids: [],
-    },
-    minimal: { origin: minimal.origin, prefix: '/Observation', headers: { 'content-type': 'application/json', accept: 'application/json' }, ids: [] },
+  // Started after ours has migrated the database: one migrator at a time.
+  const unindexed = settings.indexingCost
+    ? await startServer('unindexed', 'bench/server-unindexed.ts', settings.unindexedPort, ourEnv(settings.unindexedPort, UNINDEXED_TENANT), profArgs('unindexed'))
+    : undefined
+  const fhirHeaders = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' })
+  const servers: Partial<Record<ServerName, { origin: string; prefix: string; headers: Record<string, string>; ids: string[]; pid?: number }>> = {
+    ours: { origin: ours.origin, prefix: `/fhir/${TENANT}/Observation`, headers: fhirHeaders(await fetchToken(ours.origin, TENANT)), ids: [], pid: ours.child.pid },
+    minimal: { origin: minimal.origin, prefix: '/Observation', headers: { 'content-type': 'application/json', accept: 'application/json' }, ids: [], pid: minimal.child.pid },
   }
-  for (const name of ['ours', 'minimal'] as const) {
+  if (unindexed) {
+    const headers = fhirHeaders(await fetchToken(unindexed.origin, UNINDEXED_TENANT))
+    servers.unindexed = { origin: unindexed.origin, prefix: `/fhir/${UNINDEXED_TENANT}/Observation`, headers, ids: [], pid: unindexed.child.pid }
+  }
+  for (const name of ['ours', 'minimal', 'unindexed'] as const) {
     const s = servers[name]
+    if (!s) continue
     const t0 = Date.now()
     s.ids = await preload(`${s.origin}${s.prefix}`, s.headers, body, settings.preload)
     console.log(`Preloaded ${s.ids.length} Observations into ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   const loadTimeout = (settings.warmupSeconds + settings.seconds) * 1000 + 60_000
   const runLoad = async (name: ServerName, scenario: Scenario, concurrency: number, attempt: number): Promise<LoadResult> => {
-    const s = servers[name]
+    const s = servers[name]!
     const plan: LoadPlan = {
       origin: s.origin,
       method: scenario === 'create' ? 'POST' : scenario === 'read' ? 'GET' : 'PUT',
@@ -267,7 +270,7 @@ async function main(): Promise<void> {
       ids: scenario === 'create' ? undefined : s.ids,
       body: scenario === 'read' ? undefined : (JSON.parse(body) as Record<string, unknown>),
       headers: s.headers,
-      serverPid: name === 'ours' ? ours.child.pid : minimal.child.pid,
+      serverPid: s.pid,
       database: BENCH_DB,
       connections: concurrency,
       warmupSeconds: settings.warmupSeconds,
@@ -277,7 +280,7 @@ async function main(): Promise<void> {
     writeFileSync(planFile, JSON.stringify(plan))
     const r = await runJsonChild<LoadResult>('bench/load.ts', [planFile], loadTimeout)
     console.log(
-      `  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(2)} ${name.padEnd(7)} ${fmt(r.reqPerSec, 0).padStart(6)} req/s  ` +
+      `  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(2)} ${name.padEnd(9)} ${fmt(r.reqPerSec, 0).padStart(6)} req/s  ` +
         `p50 ${fmt(r.p50, 2)} p95 ${fmt(r.p95, 2)} p99 ${fmt(r.p99, 2)} ms  non-2xx ${r.non2xx} errors ${r.errors} timeouts ${r.timeouts}  ` +
         `cpu/req server ${fmt(r.serverCpuMsPerRequest, 3)} pg ${fmt(r.postgresCpuMsPerRequest, 3)} ms, other load ${fmt(r.cpu.otherMsPerSec / 10, 0)}%` +
         (r.non2xx > 0 ? `  statuses ${JSON.stringify(r.statusCodes)}` : ''),
@@ -287,15 +290,16 @@ async function main(): Promise<void> {
   for (const scenario of settings.scenarios) {
     for (const concurrency of settings.concurrencies) {
       await analyze()
-      const all: Record<ServerName, LoadResult[]> = { ours: [], minimal: [] }
+      const all: Record<ServerName, LoadResult[]> = { ours: [], minimal: [], unindexed: [] }
+      const names: ServerName[] = scenario === 'create' && servers.unindexed ? ['ours', 'minimal', 'unindexed'] : ['ours', 'minimal']
       for (let attempt = 0; attempt < settings.repeat; attempt++) {
         // Alternate who goes first, so that drift on the machine does not favour one server.
-        const order: ServerName[] = attempt % 2 === 0 ? ['ours', 'minimal'] : ['minimal', 'ours']
+        const order = attempt % 2 === 0 ? names : [...names].reverse()
         for (const name of order) all[name].push(await runLoad(name, scenario, concurrency, attempt))
       }
       // Other work on the machine only ever slows a run down: keep each server's best.
       const best = (runs: LoadResult[]) => runs.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a))
-      const row = { scenario, concurrency, ours: best(all.ours), minimal: best(all.minimal), runs: all }
+      const row = { scenario, concurrency, ours: best(all.ours), minimal: best(all.minimal), unindexed: all.unindexed.length ? best(all.unindexed) : undefined, runs: all }
       rows.push({ ...row, ratio: row.ours.reqPerSec / row.minimal.reqPerSec })
     }
   }
@@ -305,11 +309,15 @@ async function main(): Promise<void> {
   printTable(rows)
   console.log()
   printCpuTable(rows)
+  if (rows.some((r) => r.unindexed)) {
+    console.log()
+    printIndexingCost(rows)
+  }
   console.log()
   printMicro(micro)
 
   const isClean = (x: LoadResult) => x.non2xx + x.errors + x.timeouts === 0
-  const failures = rows.filter((r) => ![...r.runs.ours, ...r.runs.minimal].every(isClean))
+  const failures = rows.filter((r) => ![...r.runs.ours, ...r.runs.minimal, ...r.runs.unindexed].every(isClean))
   const resultsDir = join(ROOT, 'bench/results')
   mkdirSync(resultsDir, { recursive: true })
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*/, '')
@@ -353,7 +361,7 @@ async function main(): Promise<void> {
 // Hard bound on the whole run: generous for the defaults, scaled with BENCH_SECONDS.
 const budgetMs = env.BENCH_TIMEOUT_SECONDS
   ? positive('BENCH_TIMEOUT_SECONDS', 1) * 1000
-  : 180_000 + settings.scenarios.length * settings.concurrencies.length * 2 * settings.repeat * (settings.warmupSeconds + settings.seconds + 10) * 1000
+  : 180_000 + (settings.scenarios.length * 2 + (settings.indexingCost ? 1 : 0)) * settings.concurrencies.length * settings.repeat * (settings.warmupSeconds + settings.seconds + 10) * 1000
 const watchdog = setTimeout(() => {
   console.error(`bench: exceeded ${Math.round(budgetMs / 1000)} s; stopping`)
   isStopping = true
@@ -377,7 +385,7 @@ main()
     clearTimeout(watchdog)
     await stopAll()
     if (settings.cpuProfDir) {
-      console.log(`CPU profiles in ${relative(ROOT, settings.cpuProfDir)}/{ours,minimal}/ (summarise with bench/profile-summary.ts)`)
+      console.log(`CPU profiles in ${relative(ROOT, settings.cpuProfDir)}/{ours,minimal,unindexed}/ (summarise with bench/profile-summary.ts)`)
     }
   })
   .catch(async (e: unknown) => {

@@ -40,6 +40,8 @@ export interface ServiceOptions {
   clock?: () => Date
   /** Where auth writes what it cannot send (one-time codes without Twilio/Gmail credentials). */
   log?: AuthLog
+  /** False: writes carry no search index rows (bench/server-unindexed.ts measures what indexing costs). */
+  indexing?: boolean
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -53,7 +55,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   try {
     if (options.migrate) await migrateToLatest(db.db)
     // Every caller goes through the guard; a scope without an access policy passes straight through.
-    const repo = guardRepository(createPgRepository({ db: db.db, clock: options.clock, serverUrl: config.baseUrl, searchParamRefreshMs: config.searchParamRefreshMs }))
+    const repo = guardRepository(createPgRepository({ db: db.db, clock: options.clock, serverUrl: config.baseUrl, searchParamRefreshMs: config.searchParamRefreshMs, indexing: options.indexing }))
     const tenants = createTenantStore(db.db, repo)
     const auth = await createAuth({
       store: createOAuthStore(db.db),

@@ -39,12 +39,14 @@ export interface RepositoryDeps {
   searchParamRefreshMs?: number
   /** Concurrent plain creates share one multi-row statement (create-coalescer.ts); on unless false. */
   groupCommit?: boolean
+  /** False writes no index rows (SearchConfig.indexing: the indexing-cost benchmark only). */
+  indexing?: boolean
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
   const base = deps.searchParams ?? r4SearchParamRegistry()
   const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
-  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl }
+  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl, indexing: deps.indexing }
   const statistics = new PlannerStatistics(deps.db)
   const clock = deps.clock ?? (() => new Date())
   const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })

@@ -1,7 +1,7 @@
 import type { Resource, SearchParameter } from '@medplum/fhirtypes'
 import { extractIndexRows } from './extract.js'
 import type { SearchParamRegistry } from './registry.js'
-import type { IndexRows } from './rows.js'
+import { IndexRows } from './rows.js'
 import { checkSearchParameter } from './search-param-check.js'
 import type { TenantSearchParams } from './tenant-params.js'
 
@@ -13,6 +13,11 @@ export interface SearchConfig {
   readonly tenantParams?: TenantSearchParams
   /** Public server URL without trailing slash; references under `${serverUrl}/fhir/{tenant}/` are local. */
   readonly serverUrl?: string
+  /**
+   * False: writes carry no index rows, so searches miss them. Only for measuring what indexing
+   * costs (bench/server-unindexed.ts); no setting of the server turns it off.
+   */
+  readonly indexing?: boolean
 }
 
 export function localBaseOf(config: SearchConfig, tenantId: string): string | undefined {
@@ -25,6 +30,7 @@ export function localBaseOf(config: SearchConfig, tenantId: string): string | un
  * tenant's registry could not use is refused (`invalid`) on create, update, patch and bulk alike.
  */
 export function indexRowsFor(config: SearchConfig, tenantId: string, resource: Resource): IndexRows {
+  if (config.indexing === false) return new IndexRows()
   if (resource.resourceType === 'SearchParameter') checkSearchParameter(resource as SearchParameter, config.registry)
   return extractIndexRows(config.registry.forType(resource.resourceType), resource, { localBase: localBaseOf(config, tenantId), registry: config.registry })
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Observation } from '@medplum/fhirtypes'
+import { createPgRepository } from '../../../src/resources/index.js'
 import { makeObservation } from '../../fixtures/builders.js'
 import { matchIds, openSearchFixture, seed, type SearchFixture } from './search-fixture.js'
 
@@ -79,5 +80,18 @@ describe('index rows written per resource', () => {
       const quantities = (await rowsOf(scope.tenantId, id)).filter((r) => r.table === 'search_quantity' && r.param === 'value-quantity')
       expect(quantities).toHaveLength(2)
     }
+  })
+
+  it('a repository with indexing off (the bench baseline, bench/server-unindexed.ts) writes resource and history but no index row', async () => {
+    const scope = await f.newTenant()
+    const unindexed = createPgRepository({ db: f.db.db, indexing: false, groupCommit: false })
+    const created = await unindexed.create(scope, benchObservation())
+    const id = created.stored.id
+    expect(JSON.parse((await f.repo.read(scope, 'Observation', id)).json)).toMatchObject({ id, status: 'final' })
+    expect(await rowsOf(scope.tenantId, id)).toEqual([])
+    expect(await f.db.db.selectFrom('search_text').select('param').where('tenant_id', '=', scope.tenantId).where('id', '=', id).execute()).toEqual([])
+    // The same resource written by the server's repository is indexed.
+    const [indexed] = await seed(f.repo, scope, [benchObservation()])
+    expect((await rowsOf(scope.tenantId, indexed!)).length).toBeGreaterThan(5)
   })
 })

@@ -1,8 +1,7 @@
-import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { createServices } from './services.js'
+import { serve } from './serve.js'
 
-/** Process entry: config → services (db, migrations, bootstrap) → app → listen; graceful close. */
+/** Process entry: a configuration that does not load stops the process with one line naming the setting. */
 async function main() {
   let config
   try {
@@ -14,17 +13,7 @@ async function main() {
     }
     throw e
   }
-  const services = await createServices(config, { migrate: true })
-  const app = await buildApp(config, services, { logger: { level: config.logLevel } })
-  const close = async () => {
-    await app.close()
-    await services.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', close)
-  process.once('SIGTERM', close)
-  await app.listen({ host: config.host, port: config.port })
-  app.log.info(`Segimed FHIR on ${config.baseUrl}/fhir/{tenant} (database: ${services.db.engine})`)
+  await serve(config)
 }
 
 main().catch((e: unknown) => {

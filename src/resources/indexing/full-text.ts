@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes'
 import { normalizeText } from './normalize.js'
-import type { IndexRows } from './rows.js'
+import { TEXT_AND_CONTENT, type IndexRows } from './rows.js'
 
 /** Longer "words" (base64, hashes, URLs cut at odd places) are not indexed. */
 const MAX_WORD_LENGTH = 64
@@ -54,9 +54,6 @@ export function indexFullText(rows: IndexRows, resource: Resource): void {
   rows.addText('_text', [...narrativeWords])
   rows.addText('_content', [...words])
 }
-
-/** The `param` of a search_text row whose words are both the `_text` and the `_content` words. */
-export const TEXT_AND_CONTENT = '_text,_content'
 
 /** The `param` values of the search_text rows that hold the words of `name`. */
 export const textRowParams = (name: '_text' | '_content'): readonly string[] => [name, TEXT_AND_CONTENT]

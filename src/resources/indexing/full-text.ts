@@ -22,10 +22,16 @@ const DATE = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/
  * letter or digit. The query side splits its value the same way, so `8867-4` finds `8867-4`.
  */
 export function textWords(text: string): string[] {
-  return normalizeText(text)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0 && w.length <= MAX_WORD_LENGTH)
+  const normalized = normalizeText(text)
+  // Lower-cased ASCII has no letters or digits but a-z and 0-9, and the ASCII class splits about
+  // three times faster than the Unicode one.
+  const parts = ASCII.test(normalized) ? normalized.split(ASCII_SEPARATORS) : normalized.split(SEPARATORS)
+  return parts.filter((w) => w.length > 0 && w.length <= MAX_WORD_LENGTH)
 }
+
+const ASCII = /^[\x00-\x7f]*$/
+const ASCII_SEPARATORS = /[^a-z0-9]+/
+const SEPARATORS = /[^\p{L}\p{N}]+/u
 
 /**
  * Full-text words of a resource, one search_text row per parameter: `_text` (the narrative,
@@ -38,38 +44,37 @@ export function indexFullText(rows: IndexRows, resource: Resource): void {
   const div = (resource as { text?: { div?: unknown } }).text?.div
   const narrative = typeof div === 'string' ? narrativeText(div) : ''
   const narrativeWords = new Set(narrative ? textWords(narrative).slice(0, MAX_WORDS) : [])
-  const content: string[] = []
-  collectStrings(resource, content, 0)
-  const words = new Set<string>(narrativeWords)
-  for (const text of content) {
-    for (const word of textWords(text)) {
-      words.add(word)
-      if (words.size >= MAX_WORDS) break
-    }
-    if (words.size >= MAX_WORDS) break
+  // Every string of the resource as one text (a space never joins two words): one normalisation and
+  // one split instead of one per string, the bulk of this function's time on a typical resource.
+  const content = collectStrings(resource, [], 0).join(' ')
+  const extra = new Set<string>()
+  for (const word of textWords(content)) {
+    if (narrativeWords.size + extra.size >= MAX_WORDS) break
+    if (!narrativeWords.has(word)) extra.add(word)
   }
   // A narrative generated from the resource holds every word of it: one row then answers both
   // parameters, half the rows and GIN entries of a create.
-  if (words.size === narrativeWords.size && words.size > 0) return rows.addText(TEXT_AND_CONTENT, [...words])
+  if (extra.size === 0 && narrativeWords.size > 0) return rows.addText(TEXT_AND_CONTENT, [...narrativeWords])
   rows.addText('_text', [...narrativeWords])
-  rows.addText('_content', [...words])
+  rows.addText('_content', [...narrativeWords, ...extra])
 }
 
 /** The `param` values of the search_text rows that hold the words of `name`. */
 export const textRowParams = (name: '_text' | '_content'): readonly string[] => [name, TEXT_AND_CONTENT]
 
-function collectStrings(value: unknown, out: string[], depth: number): void {
-  if (depth > 64) return
+function collectStrings(value: unknown, out: string[], depth: number): string[] {
+  if (depth > 64) return out
   if (typeof value === 'string') {
     if (!DATE.test(value)) out.push(value)
   } else if (typeof value === 'number') out.push(String(value))
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, depth + 1)
   else if (typeof value === 'object' && value !== null) {
-    for (const [key, v] of Object.entries(value)) {
+    for (const key in value) {
       // The root's `text` is the narrative, already in the words; its status code is no prose.
-      if (!SKIPPED_KEYS.has(key) && !(depth === 0 && key === 'text')) collectStrings(v, out, depth + 1)
+      if (!SKIPPED_KEYS.has(key) && !(depth === 0 && key === 'text')) collectStrings((value as Record<string, unknown>)[key], out, depth + 1)
     }
   }
+  return out
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }

@@ -17,8 +17,6 @@ export interface Row {
   /** The best of `runs` (highest req/s) of each server. */
   ours: LoadResult
   minimal: LoadResult
-  /** Creates on our server without indexing, when measured. */
-  unindexed?: LoadResult
   ratio: number
   runs: Record<ServerName, LoadResult[]>
 }
@@ -85,20 +83,50 @@ export function printMicro(m: MicroResult): void {
   console.log(`  jose jwtVerify ES256 (per request)     ${f(m.jwtVerifyEs256)}`)
 }
 
+/** The indexing-cost runs at one concurrency: creates on ours and on ours without index rows, alternating. */
+export interface IndexingCostRow {
+  concurrency: number
+  runs: { ours: LoadResult[]; unindexed: LoadResult[] }
+}
+
+/** Requests and seconds summed over a server's runs: time per create = seconds / requests. */
+const msPerCreate = (runs: readonly LoadResult[]) => (1000 * runs.reduce((t, r) => t + r.seconds, 0)) / runs.reduce((n, r) => n + r.requests, 0)
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+export function indexingCostOf(r: IndexingCostRow) {
+  const withMs = msPerCreate(r.runs.ours)
+  const withoutMs = msPerCreate(r.runs.unindexed)
+  // Each round's pair (run back to back): their spread shows how far one pair could be trusted alone.
+  const pairs = r.runs.ours.map((o, i) => r.runs.unindexed[i]!.reqPerSec / o.reqPerSec)
+  return {
+    withMs,
+    withoutMs,
+    ratio: withMs / withoutMs,
+    pairRatios: pairs,
+    cpu: {
+      with: { server: mean(r.runs.ours.map((x) => x.serverCpuMsPerRequest)), pg: mean(r.runs.ours.map((x) => x.postgresCpuMsPerRequest)) },
+      without: { server: mean(r.runs.unindexed.map((x) => x.serverCpuMsPerRequest)), pg: mean(r.runs.unindexed.map((x) => x.postgresCpuMsPerRequest)) },
+    },
+  }
+}
+
 /**
  * What indexing costs a create (issue 3 item 7: "indexing at most doubles the cost of a create"):
- * the same HTTP create on our server with and without index rows, cost as time per create.
+ * the same HTTP create on our server with and without index rows, cost as time per create, over
+ * alternating runs of both (bench/run.ts).
  */
-export function printIndexingCost(rows: Row[]): void {
-  console.log('Indexing cost of a create over HTTP (ms per create = 1000 / req/s; ours vs ours without index rows; target <= 2x):')
+export function printIndexingCost(rows: readonly IndexingCostRow[], seconds: number): void {
+  const rounds = rows[0]?.runs.ours.length ?? 0
+  console.log(`Indexing cost of a create over HTTP (ms per create = seconds / creates over ${rounds} alternating ${seconds} s runs per server;`)
+  console.log('ours vs ours without index rows; target <= 2x; "pairs" = the ratio of each round\'s two back-to-back runs):')
   for (const r of rows) {
-    if (!r.unindexed) continue
-    const ratio = r.unindexed.reqPerSec / r.ours.reqPerSec
+    const c = indexingCostOf(r)
     const clean = [...r.runs.ours, ...r.runs.unindexed].every((x) => x.non2xx + x.errors + x.timeouts === 0)
+    const verdict = !clean ? 'INVALID (failed requests)' : c.ratio <= 2 ? 'PASS' : 'MISS'
     console.log(
-      `  c=${String(r.concurrency).padEnd(2)} with index rows ${fmt(1000 / r.ours.reqPerSec, 3)} ms (${fmt(r.ours.reqPerSec, 0)} req/s), ` +
-        `without ${fmt(1000 / r.unindexed.reqPerSec, 3)} ms (${fmt(r.unindexed.reqPerSec, 0)} req/s): ratio ${fmt(ratio, 2)}x ` +
-        `${!clean ? 'INVALID (failed requests)' : ratio <= 2 ? 'PASS' : 'MISS'}  cpu/create server ${fmt(r.unindexed.serverCpuMsPerRequest, 3)} pg ${fmt(r.unindexed.postgresCpuMsPerRequest, 3)} ms without`,
+      `  c=${String(r.concurrency).padEnd(2)} with index rows ${fmt(c.withMs, 3)} ms, without ${fmt(c.withoutMs, 3)} ms: ratio ${fmt(c.ratio, 2)}x ${verdict}` +
+        `  pairs ${c.pairRatios.map((x) => fmt(x, 2)).join(' ')}` +
+        `  cpu/create server+pg ${fmt(c.cpu.with.server, 3)}+${fmt(c.cpu.with.pg, 3)} ms with, ${fmt(c.cpu.without.server, 3)}+${fmt(c.cpu.without.pg, 3)} without`,
     )
   }
 }

@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
+import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
 import { cached } from './version-write-sql.js'
@@ -125,11 +126,13 @@ function fieldsWithRows(rows: BulkRows): IndexField[] {
   return INDEX_FIELDS.filter((field) => rows.index[field].rid!.length > 0)
 }
 
-function indexParams(rows: BulkRows, fields: readonly IndexField[]): unknown[] {
+type Column = readonly (string | number | null)[]
+
+function indexParams(rows: BulkRows, fields: readonly IndexField[]): string[] {
   // Per table: the row owners' types and ids, then its columns, in `fields` order.
   return fields.flatMap((field) => {
     const source = rows.index[field]
-    return [source.rtype, source.rid, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key])]
+    return [source.rtype!, source.rid!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
   })
 }
 

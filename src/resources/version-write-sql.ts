@@ -1,3 +1,4 @@
+import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import type { IndexRows } from './indexing/rows.js'
@@ -19,12 +20,12 @@ export function tablesWithRows(rows: IndexRows | undefined): IndexField[] {
   return INDEX_FIELDS.filter((field) => (rows[field] as unknown as { param: unknown[] }).param.length > 0)
 }
 
-/** The array parameters of `rows` for `fields`, in the order the SQL numbers them. */
-export function indexParams(rows: IndexRows | undefined, fields: readonly IndexField[]): unknown[] {
-  const out: unknown[] = []
+/** The array parameters of `rows` for `fields`, in the order the SQL numbers them, as array literals. */
+export function indexParams(rows: IndexRows | undefined, fields: readonly IndexField[]): string[] {
+  const out: string[] = []
   for (const field of fields) {
     const source = rows![field] as unknown as Record<string, unknown[]>
-    for (const [key] of INDEX_TABLE_COLUMNS[field].columns) out.push(source[key])
+    for (const [key] of INDEX_TABLE_COLUMNS[field].columns) out.push(arrayLiteral(source[key] as (string | number | null)[]))
   }
   return out
 }

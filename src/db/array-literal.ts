@@ -2,8 +2,9 @@
  * The PostgreSQL array literal of a column of values (`{"a","b",NULL,1}`), sent as the text of an
  * array parameter (`$1::text[]`): what pg's own conversion of a JS array sends, built in one pass.
  * pg escapes every element with two regular-expression replaces; the write path sends a few dozen
- * index-row columns per create, and that escaping was a sixth of what indexing cost the server in
- * JavaScript. Elements are strings (quoted, `"` and `\` escaped), numbers or null.
+ * index-row columns per create, and pg's conversion took 22 of the 142 µs that indexing added to
+ * the server's main thread per create at 16 clients. Elements are strings (quoted, `"` and `\`
+ * escaped), numbers or null.
  */
 export function arrayLiteral(values: readonly (string | number | null | undefined)[]): string {
   let out = '{'

@@ -34,8 +34,9 @@ const SEPARATORS = /[^\p{L}\p{N}]+/u
 /**
  * textWords of ASCII text in one pass over its lower-cased characters (a-z and 0-9 are its only
  * letters and digits), without the split's intermediate array and filter: the words of a create
- * were a sixth of what indexing cost the server. With `markup`, XHTML tags separate words as
- * narrativeText's `<[^>]*>` does: from a `<` to the next `>`, and a `<` never closed is a separator.
+ * took 38 of the 142 µs that indexing added to the server's main thread per create at 16 clients.
+ * With `markup`, XHTML tags separate words as narrativeText's `<[^>]*>` does: from a `<` to the
+ * next `>`, and a `<` never closed is a separator.
  */
 function asciiWords(text: string, markup: boolean): string[] {
   const lower = text.toLowerCase()

@@ -1,8 +1,7 @@
 import { getElementDefinition, isDataTypeLoaded, type InternalSchemaElement } from '@medplum/core'
 
-// FHIRPath Patch needs element cardinality (is `identifier` a list?) and choice types
-// (`deceased` → `deceasedBoolean`) from @medplum/core's registry (base-schema.ts).
-export { ensureBaseSchema } from '../base-schema.js'
+// FHIRPath Patch reads element cardinality (is `identifier` a list?) and choice types
+// (`deceased` → `deceasedBoolean`) from @medplum/core's registry, loaded by base-schema.ts.
 
 /** True when the registry knows `typeName`, so a missing element there is a real error. */
 export const isKnownType = (typeName: string): boolean => isDataTypeLoaded(typeName)

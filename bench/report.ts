@@ -18,7 +18,7 @@ export interface Row {
   ours: LoadResult
   minimal: LoadResult
   ratio: number
-  runs: Record<ServerName, LoadResult[]>
+  runs: Record<'ours' | 'minimal', LoadResult[]>
 }
 
 /** The targets of issue 2, item 12. */

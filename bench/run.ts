@@ -34,13 +34,14 @@ const settings = {
   concurrencies: (env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number),
   /** Runs per scenario and server; the best is reported (noise on a shared machine only slows). */
   repeat: positive('BENCH_REPEAT', 1),
-  /** Directory for V8 CPU profiles of both servers (node --cpu-prof), e.g. bench/results/prof. */
+  /** Extra node flags for our two servers (e.g. --max-semi-space-size=32). */
   nodeArgs: (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  /** Directory for V8 CPU profiles of both servers (node --cpu-prof), e.g. bench/results/prof. */
   cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined,
-  /** Creates also run on our server without indexing: what indexing costs a create (issue 3). */
   /** Alternating runs per server for the indexing cost, and their length (warm-up, measured s). */
   indexingRounds: positive('BENCH_INDEXING_ROUNDS', 6),
   indexingTiming: { warmupSeconds: 1, seconds: positive('BENCH_INDEXING_SECONDS', 4) },
+  /** Creates also run on our server without indexing: what indexing costs a create (issue 3). */
   indexingCost: env.BENCH_INDEXING_COST !== '0' && scenarioList(env.BENCH_SCENARIOS ?? 'create,read,update').includes('create'),
 }
 
@@ -296,8 +297,8 @@ async function main(): Promise<void> {
   for (const scenario of settings.scenarios) {
     for (const concurrency of settings.concurrencies) {
       await analyze()
-      const all: Record<ServerName, LoadResult[]> = { ours: [], minimal: [], unindexed: [] }
-      const names: ServerName[] = ['ours', 'minimal']
+      const all: Row['runs'] = { ours: [], minimal: [] }
+      const names = ['ours', 'minimal'] as const
       for (let attempt = 0; attempt < settings.repeat; attempt++) {
         // Alternate who goes first, so that drift on the machine does not favour one server.
         const order = attempt % 2 === 0 ? names : [...names].reverse()

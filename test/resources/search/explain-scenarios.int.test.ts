@@ -116,6 +116,20 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search bench scenarios: query pla
     }
   })
 
+  it('reads the targets of given resources (an _include page, a _has over the Observations of a code) from search_reference indexes alone', async () => {
+    const visitsHeap = /(Index Scan|Bitmap Heap Scan)( using \w+)? on search_reference\b/
+    for (const [type, query] of [
+      ['Observation', `code=${hr}&date=ge2016-01-01&date=lt2017-01-01&_include=Observation:subject&_total=none`],
+      ['Patient', `_has:Observation:subject:code=${LABS.hba1c.code}&_total=none`],
+    ] as const) {
+      const { page, plans } = await plansOf(type, query)
+      expect(page.entries.length, query).toBeGreaterThan(0)
+      const all = plans.join('\n')
+      expect(all, query).toMatch(/Index Only Scan using search_reference_\w+ on search_reference\b/)
+      expect(all, all).not.toMatch(visitsHeap)
+    }
+  })
+
   it('the included entries of an _include page are the subjects of its matches', async () => {
     const { page } = await plansOf('Observation', `code=${hr}&date=ge2016-01-01&date=lt2017-01-01&_include=Observation:subject&_total=none`)
     const subjects = new Set(page.entries.map((e) => (JSON.parse(e.json) as { subject: { reference: string } }).subject.reference))

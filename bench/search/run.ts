@@ -19,6 +19,7 @@ import { children, runJsonChild, startServer, stopAll } from './processes.js'
 import { fmt, printIndexingCost, printResults, targetsOf, type ResultRow } from './report.js'
 import { buildScenarios, deepWalkStarts, type Samples, type Scenario } from './scenarios.js'
 import { probeScenario, walkToPage } from './probe.js'
+import { prewarm } from './prewarm.js'
 import type { SqlLoadPlan } from './sql-load.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -80,6 +81,7 @@ async function main() {
     for (const [c, path] of [[1, 'grouped'], [16, 'grouped'], [16, 'alone']] as const) indexing.push(await measureIndexingCost(url, origin, INDEXING_COST_CREATES, c, path))
     printIndexingCost(indexing)
   }
+  await prewarm(url, console.log)
 
   const server = await startServer(ROOT, settings.port, {
     DATABASE_URL: url,

@@ -41,12 +41,14 @@ export interface RepositoryDeps {
   groupCommit?: boolean
   /** False writes no index rows (SearchConfig.indexing: the indexing-cost benchmark only). */
   indexing?: boolean
+  /** SearchConfig.idsFirstLimit: tests lower it to reach the plan a chain with many matches takes. */
+  idsFirstLimit?: number
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
   const base = deps.searchParams ?? r4SearchParamRegistry()
   const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
-  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl, indexing: deps.indexing }
+  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl, indexing: deps.indexing, idsFirstLimit: deps.idsFirstLimit }
   const statistics = new PlannerStatistics(deps.db)
   const clock = deps.clock ?? (() => new Date())
   const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })

@@ -18,6 +18,8 @@ export interface SearchConfig {
    * costs (bench/server-unindexed.ts); no setting of the server turns it off.
    */
   readonly indexing?: boolean
+  /** The most ids a chain search's page sorts before fetching (search/ids-first.ts; 30,000 unless set, tests set less). */
+  readonly idsFirstLimit?: number
 }
 
 export function localBaseOf(config: SearchConfig, tenantId: string): string | undefined {

@@ -36,18 +36,35 @@ function matchingIds(compile: FilterCompiler, tenantId: string, resourceType: st
  * A union alias (`patient`) follows its members' rows (param-rows.ts), as does `_has` below.
  */
 export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): RawBuilder<unknown> {
+  const real = sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)})`
+  // A separate EXISTS, only for targets marked `contained`: the one above keeps its semi-join plans.
+  const contained = containedChainCondition(scope, filter, `${x}c`, compile)
+  return contained ? sql`(${real} OR ${contained})` : real
+}
+
+/**
+ * `SELECT x.id FROM search_reference x WHERE ...`: the ids of the scope's resources (a type search's
+ * own rows) that a chain matches, read from their reference rows alone (index rows exist only for
+ * current versions), for the page that sorts ids before fetching resources (search/ids-first.ts).
+ * Undefined when the chain also follows contained targets (their rows need the EXISTS above).
+ */
+export function chainMatchIds(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): RawBuilder<unknown> | undefined {
+  if (scope.contained || typeof scope.type !== 'string' || filter.targets.some((t) => t.contained)) return undefined
+  const a = (c: string) => sql.raw(`${x}.${c}`)
+  return sql`SELECT ${a('id')} FROM search_reference ${sql.raw(x)} WHERE ${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)}
+    AND ${paramCondition(x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)}`
+}
+
+/** The reference row `x` points at a target that matches the chain's filter. */
+function chainTarget(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): RawBuilder<unknown> {
   const r = (c: string) => sql.raw(`${x}.${c}`)
   const single = filter.targets.length === 1 ? filter.targets[0]! : undefined
-  const target = single
+  return single
     ? sql`${r('ref_type')} = ${single.resourceType} AND ${r('ref_id')} IN (${matchingIds(compile, scope.tenantId, single.resourceType, single.filter, `${x}t0`, ids)})`
     : sql`(${r('ref_type')}, ${r('ref_id')}) IN (${sql.join(
         filter.targets.map((t, i) => sql`SELECT ${t.resourceType}::text, ids.id FROM (${matchingIds(compile, scope.tenantId, t.resourceType, t.filter, `${x}t${i}`, ids)}) AS ids(id)`),
         sql` UNION ALL `,
       )})`
-  const real = sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${target})`
-  // A separate EXISTS, only for targets marked `contained`: the one above keeps its semi-join plans.
-  const contained = containedChainCondition(scope, filter, `${x}c`, compile)
-  return contained ? sql`(${real} OR ${contained})` : real
 }
 
 /**

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { CompositeComponent } from '../indexing/registry.js'
 import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
-import { chainCondition, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
+import { chainCondition, chainMatchIds, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
 import { paramCondition, paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
 import { isSingleValuedDate } from '../indexing/single-valued-date.js'
@@ -23,6 +23,11 @@ export function filterCondition(scope: RowScope, filter: SearchFilter, x: string
     case 'list': return listCondition(scope, filter, x)
     case 'compartment': return compartmentCondition(scope, filter, x)
   }
+}
+
+/** The ids a chain filter matches, from its reference rows alone (link-filters.ts chainMatchIds); undefined for other filters. */
+export function chainIds(scope: RowScope, filter: SearchFilter, x: string): RawBuilder<unknown> | undefined {
+  return filter.kind === 'chain' ? chainMatchIds(scope, filter, x, filterCondition, indexedIds) : undefined
 }
 
 /** Every filter, ANDed, on top of "this tenant, this type, not deleted". */

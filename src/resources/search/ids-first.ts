@@ -4,36 +4,40 @@ import { orderKeys, type PageRow } from './compile.js'
 import { keysetCondition, orderBy } from './paging.js'
 import type { SearchPlan } from './plan.js'
 import type { PageCursor } from './types.js'
-import { chainIds, scopeConditions } from './where.js'
+import type { LinkIds } from './link-filters.js'
+import { linkIds, scopeConditions } from './where.js'
 
 /**
- * A page of a search whose one filter is a chain (`Observation?subject.name=perez`), in id order
- * (the default, or `_sort=_id` / `-_id`), sorts the matching ids before it fetches any resource:
- * the ids come from the chain's reference rows alone (index rows exist only for current
- * versions), and only the page's resources are read. PostgreSQL's own plan for the EXISTS form
- * reads every matching resource and then keeps the first 21: at 1,000,000 resources, 7,706
- * Observations for "Pérez" (128 ms, of which 105 ms fetching rows) and 22,944 for "maría"
- * (380-520 ms); sorted first, 20 ms and 48-63 ms. Its join estimates cannot see that one patient
- * has dozens of Observations, so it expects a few hundred rows and never picks the sorted form.
+ * A page of a search whose one filter is a chain (`Observation?subject.name=perez`) or a `_has`
+ * (`Patient?_has:Observation:subject:code=2093-3`), in id order (the default, or `_sort=_id` /
+ * `-_id`), sorts the matching ids before it fetches any resource: the ids come from reference rows
+ * alone (link-filters.ts LinkIds), and only the page's resources are read. PostgreSQL's own plan for
+ * the EXISTS form reads every matching resource and then keeps the first 21. At 1,000,000
+ * resources: 7,706 Observations for "Pérez" (128 ms, of which 105 ms fetching rows), 22,944 for
+ * "maría" (380-520 ms); sorted first, 20-28 ms and 48-87 ms. Its join estimates cannot see that one
+ * patient has dozens of Observations, so it expects a few hundred rows and never picks that form.
  *
- * Beyond `limit` ids the sort costs more than the plan the planner picks for dense matches (walk
+ * Beyond `limit` (in driver rows times their rowCost: the chain's reference rows; a `_has`'s inner
+ * matches, one reference probe each) the sort costs more than the plan the planner picks for dense matches (walk
  * the resource key in id order, probe each row, stop after a page: `subject.gender=female`, about
  * 250,000 Observations, 5 ms against 657 ms sorted), so a count that stops at `limit + 1` decides
- * first; the page then runs as compile.ts builds it.
+ * first; the page then runs as compile.ts builds it. That count costs a dense chain about 35 ms.
  */
 export const IDS_FIRST_LIMIT = 30_000
 
 type PageAt = { readonly phase: number; readonly direction: 'after' | 'before'; readonly cursor?: PageCursor; readonly limit: number }
 
-/** The page query that sorts the chain's ids first, when the plan has that shape and few enough ids; else undefined. */
+/** The page query that sorts the link's ids first, when the plan has that shape and few enough ids; else undefined. */
 export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, at: PageAt, limit = IDS_FIRST_LIMIT): Promise<RawBuilder<PageRow> | undefined> {
-  const ids = idsOf(plan)
-  if (!ids) return undefined
+  const link = linkOf(plan)
+  if (!link) return undefined
+  const bound = Math.floor(limit / link.rowCost)
+  const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM (${link.driver}) AS d(id) LIMIT ${bound + 1}) c`.execute(db)
+  if (Number(rows[0]?.n ?? 0) > bound) return undefined
+  const ids = link.ids
   // The one key is the id (orderKeys: id last, and only); here it is the sorted id column.
   const keys = orderKeys(plan, 0).map((key) => ({ ...key, expression: sql.raw('d.id') }))
   const after = at.cursor ? sql`WHERE ${keysetCondition(keys, [at.cursor.id], at.direction)}` : sql``
-  const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM (${ids}) AS d(id) ${after} LIMIT ${limit + 1}) c`.execute(db)
-  if (Number(rows[0]?.n ?? 0) > limit) return undefined
   // LATERAL: the planner must probe the resource key per sorted id, and the LIMIT stops the probes.
   return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
     FROM (SELECT DISTINCT d.id FROM (${ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}) d
@@ -43,9 +47,9 @@ export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, 
     LIMIT ${at.limit}`
 }
 
-/** The chain's id query when the plan is a type search on that one chain, in id order. */
-function idsOf(plan: SearchPlan): RawBuilder<unknown> | undefined {
+/** The link's id queries when the plan is a type search on that one chain or `_has`, in id order. */
+function linkOf(plan: SearchPlan): LinkIds | undefined {
   if (plan.contained || plan.system || plan.phases !== 1 || plan.filters.length !== 1) return undefined
   if (plan.sort.some((s) => s.source !== 'resource' || s.column !== 'id')) return undefined
-  return chainIds({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, plan.filters[0]!, 'x0')
+  return linkIds({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, plan.filters[0]!, 'x0')
 }

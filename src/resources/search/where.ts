@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { CompositeComponent } from '../indexing/registry.js'
 import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
-import { chainCondition, chainMatchIds, compartmentCondition, hasCondition, listCondition, textCondition } from './link-filters.js'
+import { chainCondition, chainMatchIds, compartmentCondition, hasCondition, hasMatchIds, listCondition, textCondition, type LinkIds } from './link-filters.js'
 import { paramCondition, paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
 import { isSingleValuedDate } from '../indexing/single-valued-date.js'
@@ -25,9 +25,11 @@ export function filterCondition(scope: RowScope, filter: SearchFilter, x: string
   }
 }
 
-/** The ids a chain filter matches, from its reference rows alone (link-filters.ts chainMatchIds); undefined for other filters. */
-export function chainIds(scope: RowScope, filter: SearchFilter, x: string): RawBuilder<unknown> | undefined {
-  return filter.kind === 'chain' ? chainMatchIds(scope, filter, x, filterCondition, indexedIds) : undefined
+/** The ids a chain or `_has` filter matches, from reference rows alone (link-filters.ts LinkIds); undefined for other filters. */
+export function linkIds(scope: RowScope, filter: SearchFilter, x: string): LinkIds | undefined {
+  if (filter.kind === 'chain') return chainMatchIds(scope, filter, x, filterCondition, indexedIds)
+  if (filter.kind === 'has') return hasMatchIds(scope, filter, x, filterCondition, indexedIds)
+  return undefined
 }
 
 /** Every filter, ANDed, on top of "this tenant, this type, not deleted". */

@@ -86,6 +86,32 @@ describe('search: chain pages sorted by id before fetching', () => {
     }
   })
 
+  it('pages a _has the same way: each patient once, deleted and missing targets left out, tenants apart', async () => {
+    const [a, b] = [await f.newTenant(), await f.newTenant()]
+    const patientsWithCode = async (scope: RequestScope) => {
+      const patients = await seed(f.repo, scope, Array.from({ length: 7 }, (_, i) => ({ resourceType: 'Patient', name: [{ family: `P${i}` }] }) as Resource))
+      const coded = (subject: string, code: string): Resource => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: subject } })
+      // Patients 0-4 have the code (0 twice), 5 has another one, 6 was deleted after its Observation.
+      await seed(f.repo, scope, [...patients.slice(0, 5).map((p) => coded(`Patient/${p}`, '2093-3')), coded(`Patient/${patients[0]}`, '2093-3'), coded(`Patient/${patients[5]}`, '8302-2'), coded(`Patient/${patients[6]}`, '2093-3'), coded('Patient/gone', '2093-3')])
+      await f.repo.delete(scope, 'Patient', patients[6]!)
+      return patients.slice(0, 5).sort()
+    }
+    const inA = await patientsWithCode(a)
+    const inB = await patientsWithCode(b)
+    for (const [scope, own, other] of [[a, inA, inB], [b, inB, inA]] as const) {
+      for (const query of ['_has:Observation:subject:code=2093-3&_count=2', '_has:Observation:patient:code=http://loinc.org|2093-3&_count=3&_sort=-_id']) {
+        const statements = await statementsOf(async () => {
+          const pages = await walkPages(f.repo, scope, 'Patient', query)
+          expect(pages.flat(), query).toEqual(query.includes('-_id') ? [...own].reverse() : own)
+          expect(pages.flat().some((id) => other.includes(id)), query).toBe(false)
+          expect(await walkPages(fallback, scope, 'Patient', query), query).toEqual(pages)
+        })
+        expect(statements.some((s) => s.includes('SELECT DISTINCT d.id')), query).toBe(true)
+        await expectWalksBack(f.repo, scope, 'Patient', query)
+      }
+    }
+  })
+
   it('finds nothing, and says so without a next link, when no target matches', async () => {
     const scope = await f.newTenant()
     await world(scope)

@@ -41,7 +41,7 @@ export interface RepositoryDeps {
   groupCommit?: boolean
   /** False writes no index rows (SearchConfig.indexing: the indexing-cost benchmark only). */
   indexing?: boolean
-  /** SearchConfig.idsFirstLimit: tests lower it to reach the plan a chain with many matches takes. */
+  /** SearchConfig.idsFirstLimit: tests lower it to reach the plan a chain or `_has` with many matches takes. */
   idsFirstLimit?: number
 }
 

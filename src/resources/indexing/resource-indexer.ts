@@ -18,7 +18,7 @@ export interface SearchConfig {
    * costs (bench/server-unindexed.ts); no setting of the server turns it off.
    */
   readonly indexing?: boolean
-  /** The most ids a chain search's page sorts before fetching (search/ids-first.ts; 30,000 unless set, tests set less). */
+  /** How many ids a chain's or `_has`'s page may sort before fetching (search/ids-first.ts; 30,000 unless set, tests set less). */
   readonly idsFirstLimit?: number
 }
 

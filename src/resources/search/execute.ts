@@ -25,7 +25,7 @@ export interface SearchOutcome {
  * result, else by a count query after it.
  */
 export interface ExecuteOptions {
-  /** The most ids a chain's page sorts before fetching (ids-first.ts); tests lower it to reach the other plan. */
+  /** How many ids a chain's or `_has`'s page may sort before fetching (ids-first.ts); tests lower it to reach the other plan. */
   readonly idsFirstLimit?: number
 }
 

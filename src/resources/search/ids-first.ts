@@ -17,11 +17,12 @@ import { linkIds, scopeConditions } from './where.js'
  * "maría" (380-520 ms); sorted first, 20-28 ms and 48-87 ms. Its join estimates cannot see that one
  * patient has dozens of Observations, so it expects a few hundred rows and never picks that form.
  *
- * Beyond `limit` (in driver rows times their rowCost: the chain's reference rows; a `_has`'s inner
- * matches, one reference probe each) the sort costs more than the plan the planner picks for dense matches (walk
- * the resource key in id order, probe each row, stop after a page: `subject.gender=female`, about
- * 250,000 Observations, 5 ms against 657 ms sorted), so a count that stops at `limit + 1` decides
- * first; the page then runs as compile.ts builds it. That count costs a dense chain about 35 ms.
+ * Beyond `limit` (driver rows times their rowCost: the chain's reference rows; a `_has`'s inner
+ * matches, one reference probe each) the sort costs more than the plan the planner picks for dense
+ * matches (walk the resource key in id order, probe each row, stop after a page:
+ * `subject.gender=female`, about 250,000 Observations, 5 ms against 657 ms sorted), so a count that
+ * stops past the bound decides first; the page then runs as compile.ts builds it. That count costs
+ * a dense chain about 35 ms.
  */
 export const IDS_FIRST_LIMIT = 30_000
 
@@ -38,11 +39,13 @@ export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, 
   // The one key is the id (orderKeys: id last, and only); here it is the sorted id column.
   const keys = orderKeys(plan, 0).map((key) => ({ ...key, expression: sql.raw('d.id') }))
   const after = at.cursor ? sql`WHERE ${keysetCondition(keys, [at.cursor.id], at.direction)}` : sql``
-  // LATERAL: the planner must probe the resource key per sorted id, and the LIMIT stops the probes.
+  // One probe of the resource key per sorted id (OFFSET 0 keeps the LATERAL a nested loop; flattened,
+  // it may merge with the key from the tenant's first row, which past a deep cursor reads them all),
+  // and the LIMIT stops the probes after a page.
   return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
     FROM (SELECT DISTINCT d.id FROM (${ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}) d
     CROSS JOIN LATERAL (SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content FROM resource r
-      WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} AND r.id = d.id) r
+      WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} AND r.id = d.id OFFSET 0) r
     ORDER BY ${orderBy(keys, at.direction)}
     LIMIT ${at.limit}`
 }

@@ -45,12 +45,14 @@ export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, 
 /**
  * The ids of the scope's resources (a type search's own rows) that a chain or `_has` matches, read
  * from reference rows alone, for the page that sorts ids before fetching resources
- * (search/ids-first.ts): `ids` lists them (repeats allowed), `driver` is the query whose row count
- * bounds that work (the chain's rows themselves; for `_has`, the inner matches), `rowCost` what one
- * driver row costs next to one listed id (a `_has` match costs a probe of search_reference_resource:
- * 8 us against about 1 us per id read from search_reference_lookup; 2 keeps the limit conservative). Index rows exist only for current versions, so a chain's ids are live resources; a `_has`
- * lists the targets of live references, which the page still checks are live and of the type.
- * Undefined for a chain that also follows contained targets (their rows need the EXISTS form).
+ * (search/ids-first.ts). `ids` lists them (repeats allowed); `driver` is the query whose row count
+ * bounds that work (the chain's rows themselves; for `_has`, the inner matches); `rowCost` is what
+ * one driver row costs next to one listed id (a `_has` match costs a probe of
+ * search_reference_resource, 8 us, against about 1 us per id read from search_reference_lookup; 2
+ * keeps the limit conservative). Index rows exist only for current versions, so a chain's ids are
+ * live resources; a `_has` lists the targets of live references, which the page still checks are
+ * live and of the type. Undefined for a chain that also follows contained targets (their rows need
+ * the EXISTS form).
  */
 export interface LinkIds {
   readonly ids: RawBuilder<unknown>

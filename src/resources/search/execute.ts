@@ -6,7 +6,7 @@ import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, t
 import type { SearchPlan } from './plan.js'
 import { compileContainedCountQuery, compileContainedEstimateQuery, compileContainedPageQuery, containedOrderKeys } from './contained-compile.js'
 import { containedEntry } from './contained-entry.js'
-import { idsFirstPageQuery } from './ids-first.js'
+import { idsCountQuery, idsFirstPageQuery } from './ids-first.js'
 import type { OrderKey } from './paging.js'
 import { compileSystemCountQuery, compileSystemEstimateQuery, compileSystemPageQuery, systemOrderKeys } from './system-compile.js'
 import type { PageCursor, SearchRequest } from './types.js'
@@ -101,7 +101,7 @@ function range(from: number, to: number): number[] {
 }
 
 async function countAll(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
-  const { rows } = await sqlOf(plan).count().execute(db)
+  const { rows } = await (idsCountQuery(plan) ?? sqlOf(plan).count()).execute(db)
   return Number(rows[0]?.n ?? 0)
 }
 

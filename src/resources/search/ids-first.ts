@@ -50,6 +50,16 @@ export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, 
     LIMIT ${at.limit}`
 }
 
+/**
+ * `_total=accurate` of a search on one chain, from its reference rows alone: its ids are live
+ * resources of the type, so counting them distinct is the count, without the resource row of every
+ * match that the EXISTS count reads (22,944 Observations for "maría": 253 ms). Undefined for other plans.
+ */
+export function idsCountQuery(plan: SearchPlan): RawBuilder<{ n: string }> | undefined {
+  const link = linkOf(plan)
+  return link?.live ? sql<{ n: string }>`SELECT count(DISTINCT d.id) AS n FROM (${link.ids}) AS d(id)` : undefined
+}
+
 /** The link's id queries when the plan is a type search on that one chain or `_has`, in id order. */
 function linkOf(plan: SearchPlan): LinkIds | undefined {
   if (plan.contained || plan.system || plan.phases !== 1 || plan.filters.length !== 1) return undefined

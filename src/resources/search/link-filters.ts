@@ -50,14 +50,15 @@ export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, 
  * one driver row costs next to one listed id (a `_has` match costs a probe of
  * search_reference_resource, 8 us, against about 1 us per id read from search_reference_lookup; 2
  * keeps the limit conservative). Index rows exist only for current versions, so a chain's ids are
- * live resources; a `_has` lists the targets of live references, which the page still checks are
- * live and of the type. Undefined for a chain that also follows contained targets (their rows need
- * the EXISTS form).
+ * live resources (`live`); a `_has` lists the targets of live references, which the page still
+ * checks are live and of the type. Undefined for a chain that also follows contained targets (their
+ * rows need the EXISTS form).
  */
 export interface LinkIds {
   readonly ids: RawBuilder<unknown>
   readonly driver: RawBuilder<unknown>
   readonly rowCost: number
+  readonly live: boolean
 }
 
 export function chainMatchIds(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): LinkIds | undefined {
@@ -65,7 +66,7 @@ export function chainMatchIds(scope: RowScope, filter: ChainFilter, x: string, c
   const a = (c: string) => sql.raw(`${x}.${c}`)
   const matched = sql`SELECT ${a('id')} FROM search_reference ${sql.raw(x)} WHERE ${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)}
     AND ${paramCondition(x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)}`
-  return { ids: matched, driver: matched, rowCost: 1 }
+  return { ids: matched, driver: matched, rowCost: 1, live: true }
 }
 
 export function hasMatchIds(scope: RowScope, filter: HasFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): LinkIds | undefined {
@@ -81,6 +82,7 @@ export function hasMatchIds(scope: RowScope, filter: HasFilter, x: string, compi
         AND ${paramCondition(x, filter.ref, { isLink: true })} AND ${h('ref_type')} = ${scope.type} OFFSET 0) ${sql.raw(x)}`,
     driver: inner,
     rowCost: 2,
+    live: false,
   }
 }
 

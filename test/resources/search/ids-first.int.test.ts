@@ -73,6 +73,17 @@ describe('search: chain pages sorted by id before fetching', () => {
     }
   })
 
+  it('counts a chain (_total=accurate, _summary=count) from its reference rows: live resources, each once', async () => {
+    const scope = await f.newTenant()
+    const { perez, others } = await world(scope)
+    for (const [query, expected] of [['subject.name=perez&_count=2', perez.length], ['patient.name=peterson&_count=1', others.length], ['subject.name=perez,peterson&_summary=count', perez.length + others.length]] as const) {
+      const statements = await statementsOf(async () => expect((await search(f.repo, scope, 'Observation', query)).total, query).toBe(expected))
+      expect(statements.some((s) => s.includes('count(DISTINCT d.id)')), query).toBe(true)
+    }
+    // With another filter the count is the EXISTS count, and agrees.
+    expect((await search(f.repo, scope, 'Observation', 'subject.name=perez&status=final&_count=2')).total).toBe(perez.length)
+  })
+
   it('keeps tenants apart in both directions', async () => {
     const [a, b] = [await f.newTenant(), await f.newTenant()]
     const inA = await world(a)

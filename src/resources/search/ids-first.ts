@@ -24,18 +24,17 @@ import { linkIds, scopeConditions } from './where.js'
  * stops past the bound decides first; the page then runs as compile.ts builds it. That count costs
  * a dense chain about 35 ms.
  */
-export const IDS_FIRST_LIMIT = 30_000
+const IDS_FIRST_LIMIT = 30_000
 
 type PageAt = { readonly phase: number; readonly direction: 'after' | 'before'; readonly cursor?: PageCursor; readonly limit: number }
 
 /** The page query that sorts the link's ids first, when the plan has that shape and few enough ids; else undefined. */
 export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, at: PageAt, limit = IDS_FIRST_LIMIT): Promise<RawBuilder<PageRow> | undefined> {
-  const link = linkOf(plan)
+  const link = linkOf(plan, { inIdOrder: true })
   if (!link) return undefined
   const bound = Math.floor(limit / link.rowCost)
   const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM (${link.driver}) AS d(id) LIMIT ${bound + 1}) c`.execute(db)
   if (Number(rows[0]?.n ?? 0) > bound) return undefined
-  const ids = link.ids
   // The one key is the id (orderKeys: id last, and only); here it is the sorted id column.
   const keys = orderKeys(plan, 0).map((key) => ({ ...key, expression: sql.raw('d.id') }))
   const after = at.cursor ? sql`WHERE ${keysetCondition(keys, [at.cursor.id], at.direction)}` : sql``
@@ -43,7 +42,7 @@ export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, 
   // it may merge with the key from the tenant's first row, which past a deep cursor reads them all),
   // and the LIMIT stops the probes after a page.
   return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
-    FROM (SELECT DISTINCT d.id FROM (${ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}) d
+    FROM (SELECT DISTINCT d.id FROM (${link.ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}) d
     CROSS JOIN LATERAL (SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content FROM resource r
       WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} AND r.id = d.id OFFSET 0) r
     ORDER BY ${orderBy(keys, at.direction)}
@@ -53,16 +52,17 @@ export async function idsFirstPageQuery(db: Kysely<Database>, plan: SearchPlan, 
 /**
  * `_total=accurate` of a search on one chain, from its reference rows alone: its ids are live
  * resources of the type, so counting them distinct is the count, without the resource row of every
- * match that the EXISTS count reads (22,944 Observations for "maría": 253 ms). Undefined for other plans.
+ * match that the EXISTS count reads (22,944 Observations for "maría": 253 ms). Any sort order: a
+ * count has none. Undefined for other plans.
  */
 export function idsCountQuery(plan: SearchPlan): RawBuilder<{ n: string }> | undefined {
-  const link = linkOf(plan)
+  const link = linkOf(plan, { inIdOrder: false })
   return link?.live ? sql<{ n: string }>`SELECT count(DISTINCT d.id) AS n FROM (${link.ids}) AS d(id)` : undefined
 }
 
-/** The link's id queries when the plan is a type search on that one chain or `_has`, in id order. */
-function linkOf(plan: SearchPlan): LinkIds | undefined {
-  if (plan.contained || plan.system || plan.phases !== 1 || plan.filters.length !== 1) return undefined
-  if (plan.sort.some((s) => s.source !== 'resource' || s.column !== 'id')) return undefined
+/** The link's id queries when the plan is a type search on that one chain or `_has` (for a page, in id order). */
+function linkOf(plan: SearchPlan, options: { inIdOrder: boolean }): LinkIds | undefined {
+  if (plan.contained || plan.system || plan.filters.length !== 1) return undefined
+  if (options.inIdOrder && plan.sort.some((s) => s.source !== 'resource' || s.column !== 'id')) return undefined
   return linkIds({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, plan.filters[0]!, 'x0')
 }

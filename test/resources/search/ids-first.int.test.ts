@@ -76,7 +76,7 @@ describe('search: chain pages sorted by id before fetching', () => {
   it('counts a chain (_total=accurate, _summary=count) from its reference rows: live resources, each once', async () => {
     const scope = await f.newTenant()
     const { perez, others } = await world(scope)
-    for (const [query, expected] of [['subject.name=perez&_count=2', perez.length], ['patient.name=peterson&_count=1', others.length], ['subject.name=perez,peterson&_summary=count', perez.length + others.length]] as const) {
+    for (const [query, expected] of [['subject.name=perez&_count=2', perez.length], ['patient.name=peterson&_count=1', others.length], ['subject.name=perez,peterson&_summary=count', perez.length + others.length], ['subject.name=perez&_count=2&_sort=-_lastUpdated', perez.length]] as const) {
       const statements = await statementsOf(async () => expect((await search(f.repo, scope, 'Observation', query)).total, query).toBe(expected))
       expect(statements.some((s) => s.includes('count(DISTINCT d.id)')), query).toBe(true)
     }

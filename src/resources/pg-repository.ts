@@ -43,12 +43,14 @@ export interface RepositoryDeps {
   indexing?: boolean
   /** SearchConfig.idsFirstLimit: tests lower it to reach the plan a chain or `_has` with many matches takes. */
   idsFirstLimit?: number
+  /** SearchConfig.hasWalkFrom: tests lower it to reach the walk a `_has` with many matches takes. */
+  hasWalkFrom?: number
 }
 
 export function createPgRepository(deps: RepositoryDeps): Repository {
   const base = deps.searchParams ?? r4SearchParamRegistry()
   const tenantParams = new TenantSearchParams(base, { refreshMs: deps.searchParamRefreshMs })
-  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl, indexing: deps.indexing, idsFirstLimit: deps.idsFirstLimit }
+  const search: SearchConfig = { registry: base, tenantParams, serverUrl: deps.serverUrl, indexing: deps.indexing, idsFirstLimit: deps.idsFirstLimit, hasWalkFrom: deps.hasWalkFrom }
   const statistics = new PlannerStatistics(deps.db)
   const clock = deps.clock ?? (() => new Date())
   const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })

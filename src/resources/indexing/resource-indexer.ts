@@ -20,6 +20,8 @@ export interface SearchConfig {
   readonly indexing?: boolean
   /** How many ids a chain's or `_has`'s page may sort before fetching (search/ids-first.ts; 30,000 unless set, tests set less). */
   readonly idsFirstLimit?: number
+  /** From how many inner matches a `_has` page walks its targets in id order first (search/has-walk.ts; 2,000 unless set). */
+  readonly hasWalkFrom?: number
 }
 
 export function localBaseOf(config: SearchConfig, tenantId: string): string | undefined {

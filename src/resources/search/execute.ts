@@ -6,7 +6,7 @@ import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, t
 import type { SearchPlan } from './plan.js'
 import { compileContainedCountQuery, compileContainedEstimateQuery, compileContainedPageQuery, containedOrderKeys } from './contained-compile.js'
 import { containedEntry } from './contained-entry.js'
-import { idsCountQuery, idsFirstPageQuery } from './ids-first.js'
+import { idsCountQuery, idsFirstPage, type IdsFirstLimits } from './ids-first.js'
 import type { OrderKey } from './paging.js'
 import { compileSystemCountQuery, compileSystemEstimateQuery, compileSystemPageQuery, systemOrderKeys } from './system-compile.js'
 import type { PageCursor, SearchRequest } from './types.js'
@@ -24,10 +24,7 @@ export interface SearchOutcome {
  * alongside the page; `accurate` (the default) from the page itself when the page is the whole
  * result, else by a count query after it.
  */
-export interface ExecuteOptions {
-  /** How many ids a chain's or `_has`'s page may sort before fetching (ids-first.ts); tests lower it to reach the other plan. */
-  readonly idsFirstLimit?: number
-}
+export type ExecuteOptions = IdsFirstLimits
 
 export async function executeSearch(db: Kysely<Database>, plan: SearchPlan, request: SearchRequest, options: ExecuteOptions = {}): Promise<SearchOutcome> {
   const isCountOnly = request.summary === 'count' || request.count === 0
@@ -72,9 +69,8 @@ async function readPage(db: Kysely<Database>, plan: SearchPlan, cursor: PageCurs
   for (const phase of phases) {
     const limit = plan.count + 1 - rows.length
     const at = { phase, direction, cursor: phase === start ? cursor : undefined, limit }
-    const query = (await idsFirstPageQuery(db, plan, at, options.idsFirstLimit)) ?? compiled.page(at)
-    const result = await query.execute(db)
-    for (const row of result.rows) rows.push({ row, phase })
+    const found = (await idsFirstPage(db, plan, at, options)) ?? (await compiled.page(at).execute(db)).rows
+    for (const row of found) rows.push({ row, phase })
     if (rows.length > plan.count) break
   }
   const hasMore = rows.length > plan.count

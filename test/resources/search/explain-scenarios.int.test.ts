@@ -53,11 +53,11 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search bench scenarios: query pla
   afterAll(() => db?.close())
 
   /** Runs `Type?query` through the repository; returns the plan of every statement it sent. */
-  const plansOf = async (resourceType: string, query: string, options: { cursor?: string } = {}) => {
+  const plansOf = async (resourceType: string, query: string, options: { cursor?: string; repo?: Repository } = {}) => {
     const params: [string, string][] = [...new URLSearchParams(query)]
     if (options.cursor) params.push(['_cursor', options.cursor])
     captured.length = 0
-    const page = await repo.search(scope, { resourceType, params, strict: true })
+    const page = await (options.repo ?? repo).search(scope, { resourceType, params, strict: true })
     const statements = captured.splice(0).filter((q) => /^\s*(with|select)\b/i.test(q.sql))
     const plans: string[] = []
     for (const q of statements) {
@@ -89,6 +89,14 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search bench scenarios: query pla
   ])('%s (%s) plans every statement on an index', async (_title, type, query) => {
     const { page, plans } = await plansOf(type, query())
     expect(page.entries.length).toBeGreaterThan(0)
+    expectIndexedPlans(plans)
+  })
+
+  it('a _has over common matches, which walks the patients in id order (ids-first.ts, has-walk.ts), plans on indexes', async () => {
+    const walker = createPgRepository({ db: db.db, serverUrl: 'http://fhir.test', hasWalkFrom: 0 })
+    const { page, plans } = await plansOf('Patient', `_has:Observation:subject:code=${LABS.cholesterol.code}&_total=none`, { repo: walker })
+    expect(page.entries.length).toBeGreaterThan(0)
+    expect(plans.join('\n')).toMatch(/Index Only Scan using search_reference_lookup on search_reference/)
     expectIndexedPlans(plans)
   })
 

@@ -123,6 +123,44 @@ describe('search: chain pages sorted by id before fetching', () => {
     }
   })
 
+  it('walks the targets of a _has in id order when it has many matches, and goes on from the sorted targets past the walk', async () => {
+    const walker = createPgRepository({ db: f.db.db, serverUrl: SERVER_URL, hasWalkFrom: 0 })
+    const world = async (scope: RequestScope) => {
+      const patients = (await seed(f.repo, scope, Array.from({ length: 12 }, (_, i) => ({ resourceType: 'Patient', name: [{ family: `W${i}` }] }) as Resource))).sort()
+      const coded = (subject: string, code: string): Resource => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: subject } })
+      // In id order: 0-2, 5, 6, 8 and 11 have the code (three times each, so the walk spans 3-4
+      // patients), 3 had it and was deleted, 4 has another code, the rest none; one reference has no target.
+      const matched = [0, 1, 2, 5, 6, 8, 11]
+      await seed(f.repo, scope, [
+        ...[...matched, 3].flatMap((i) => Array.from({ length: 3 }, () => coded(`Patient/${patients[i]}`, '72166-2'))),
+        coded(`Patient/${patients[4]}`, '8302-2'),
+        coded('Patient/gone', '72166-2'),
+      ])
+      await f.repo.delete(scope, 'Patient', patients[3]!)
+      return matched.map((i) => patients[i]!)
+    }
+    const [a, b] = [await f.newTenant(), await f.newTenant()]
+    const inA = await world(a)
+    const inB = await world(b)
+    for (const [scope, own, other] of [[a, inA, inB], [b, inB, inA]] as const) {
+      for (const query of ['_has:Observation:subject:code=72166-2&_count=1', '_has:Observation:subject:code=72166-2&_count=3', '_has:Observation:patient:code=http://loinc.org|72166-2&_count=2&_sort=-_id']) {
+        const isWalk = (statement: string) => statement.includes('CROSS JOIN LATERAL (SELECT 1 FROM search_reference')
+        let pages: string[][] = []
+        const walked = await statementsOf(async () => (pages = await walkPages(walker, scope, 'Patient', query)))
+        expect(pages.flat(), query).toEqual(query.includes('-_id') ? [...own].reverse() : own)
+        expect(pages.flat().some((id) => other.includes(id)), query).toBe(false)
+        expect(walked.filter(isWalk).length, query).toBe(pages.length)
+        // Where a walk ran short (a page of 3 reaches the deleted patient), the page went on from the sorted targets.
+        if (query.includes('_count=3')) expect(walked.some((s) => s.includes('SELECT DISTINCT d.id')), query).toBe(true)
+        for (const repo of [fallback, f.repo]) {
+          const statements = await statementsOf(async () => expect(await walkPages(repo, scope, 'Patient', query), query).toEqual(pages))
+          expect(statements.some(isWalk), query).toBe(false)
+        }
+        await expectWalksBack(walker, scope, 'Patient', query)
+      }
+    }
+  })
+
   it('finds nothing, and says so without a next link, when no target matches', async () => {
     const scope = await f.newTenant()
     await world(scope)

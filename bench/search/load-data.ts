@@ -16,6 +16,7 @@ import { migrateToLatest } from '../../src/db/migrate.js'
 import { r4SearchParamRegistry } from '../../src/resources/indexing/registry.js'
 import { indexRowsFor, type SearchConfig } from '../../src/resources/indexing/resource-indexer.js'
 import { createPgRepository } from '../../src/resources/pg-repository.js'
+import { RAISE_ALL_DATE_SPANS_SQL } from '../../src/resources/date-span-sql.js'
 import { createTenantStore } from '../../src/resources/tenants.js'
 import { loadFhirDefinitions, validateResource } from '../../src/resources/validation/index.js'
 import { stampMeta } from '../../src/resources/versioning.js'
@@ -151,6 +152,8 @@ async function load(o: LoadOptions): Promise<LoadState> {
     o.log(`  rebuilding ${indexes.length} indexes...`)
     await rebuildIndexes(pool, indexes)
     phase('rebuild indexes')
+    // The rows went in without the writers' span CTE (src/resources/date-span-sql.ts).
+    await pool.query(RAISE_ALL_DATE_SPANS_SQL)
     await pool.query('VACUUM ANALYZE')
     phase('vacuum analyze')
     const loadSeconds = (performance.now() - started) / 1000

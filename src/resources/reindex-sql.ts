@@ -2,6 +2,7 @@ import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import { INDEX_TABLES } from './indexing/index-tables.js'
+import { spanUpsertCte } from './date-span-sql.js'
 import type { IndexRows } from './indexing/rows.js'
 
 /** One current resource version read by the walk. */
@@ -81,6 +82,12 @@ export class BatchIndexRows {
         FROM ${sql.table(fresh)} n
         WHERE ${notSkipped('n.rid')} AND NOT EXISTS (SELECT 1 FROM ${sql.table(table)} t
           WHERE t.tenant_id = ${tenantId} AND t.resource_type = ${resourceType} AND t.id = n.rid AND ${same} OFFSET 0))`)
+      if (field === 'date') {
+        // The rows also raise search_date_span (date-span-sql.ts); quoted literals, as the CTE is SQL text.
+        const literal = (v: string) => `'${v.replace(/'/g, "''")}'`
+        const rows = `(SELECT ${literal(resourceType)}::text AS resource_type, n.param, n.low, n.high FROM ${fresh} n) AS u`
+        ctes.push(sql.raw(spanUpsertCte('span', `${literal(tenantId)}::text`, rows)))
+      }
     }
     return ctes
   }

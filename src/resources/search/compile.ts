@@ -61,7 +61,7 @@ export function compilePageQuery(
   const isWindowed = page.phase === 0 && plan.sortWindow.length > 0
   const filters = isWindowed ? plan.filters.filter((f) => !plan.sortWindow.includes(f as SearchClause)) : plan.filters
   const where = [scopeConditions(pageScope(plan), filters)]
-  if (isWindowed) where.push(sameRowCondition(plan.sortWindow, 's0'))
+  if (isWindowed) where.push(sameRowCondition(plan.sortWindow, 's0', { tenantId: plan.tenantId, resourceType: plan.resourceType }))
   const first = plan.sort[0]
   if (page.phase === 1 && first && isParamSort(first)) where.push(sql`NOT EXISTS (SELECT 1 ${sortRowsOf(plan, first, 's')})`)
   if (page.cursor && page.cursor.phase === page.phase) where.push(keysetCondition(keys, [...page.cursor.keys, page.cursor.id], direction))

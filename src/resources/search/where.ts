@@ -6,6 +6,7 @@ import { chainCondition, chainMatchIds, compartmentCondition, hasCondition, hasM
 import { paramCondition, paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
 import { isSingleValuedDate } from '../indexing/single-valued-date.js'
+import { spanBounds } from './date-window.js'
 import type { ParamValue, SearchClause, SearchFilter } from './types.js'
 
 /**
@@ -72,10 +73,15 @@ function sameRowExists(scope: RowScope, clauses: readonly SearchClause[], x: str
   return sql`EXISTS (SELECT 1 ${indexRowsOf(scope, PARAM_TYPES.date!.table, x, clauses[0]!.def.code)} AND ${sameRowCondition(clauses, x)})`
 }
 
-/** Every clause (any of its values) on the one date row `x`; also the sort window on s0 (compile.ts). */
-export function sameRowCondition(clauses: readonly SearchClause[], x: string): RawBuilder<unknown> {
+/**
+ * Every clause (any of its values) on the one date row `x`; also the sort window on s0 (compile.ts).
+ * With the rows' tenant and type (not contained), also the bounds the window implies through the
+ * parameter's longest range (date-window.ts).
+ */
+export function sameRowCondition(clauses: readonly SearchClause[], x: string, rows?: { tenantId: string; resourceType: string }): RawBuilder<unknown> {
   const each = clauses.map((c) => sql`(${sql.join(c.values.map((v) => PARAM_TYPES.date!.where(x, v, undefined)), sql` OR `)})`)
-  return sql.join(each, sql` AND `)
+  const bounds = rows && spanBounds({ ...rows, param: clauses[0]!.def.code }, clauses, x)
+  return sql.join(bounds ? [...each, bounds] : each, sql` AND `)
 }
 
 function clauseCondition(scope: RowScope, clause: SearchClause, x: string): RawBuilder<unknown> {

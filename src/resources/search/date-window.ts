@@ -24,32 +24,30 @@ export function spanBounds(key: { tenantId: string; resourceType: string; param:
   return sql`${sql.ref(`${x}.low`)} >= ${shifted(floor, '-', '-infinity')} AND ${sql.ref(`${x}.high`)} <= ${shifted(ceiling, '+', 'infinity')}`
 }
 
-/** The instant every matching row's `high` is above (the lowest over the clause's OR'ed values), if each value implies one. */
-function floorOf(clause: SearchClause): Date | undefined {
-  return loosest(clause, (v) => {
-    switch (v.prefix) {
-      case 'eq': case 'ge': case 'ap': return v.start
-      case 'gt': case 'sa': return v.end
-      default: return undefined
-    }
-  }, Math.min)
+/**
+ * Per prefix, which end of the search value every matching row's `high` is above (floor) and its
+ * `low` below (ceiling), by the prefix's condition (params/date.ts); `ne` implies neither.
+ */
+const IMPLIED: Record<string, { readonly floor?: 'start' | 'end'; readonly ceiling?: 'start' | 'end' }> = {
+  eq: { floor: 'start', ceiling: 'end' },
+  ap: { floor: 'start', ceiling: 'end' },
+  ge: { floor: 'start' },
+  gt: { floor: 'end' },
+  sa: { floor: 'end' },
+  le: { ceiling: 'end' },
+  lt: { ceiling: 'start' },
+  eb: { ceiling: 'start' },
 }
 
-/** The instant every matching row's `low` is below (the highest over the clause's OR'ed values), if each value implies one. */
-function ceilingOf(clause: SearchClause): Date | undefined {
-  return loosest(clause, (v) => {
-    switch (v.prefix) {
-      case 'eq': case 'le': case 'ap': return v.end
-      case 'lt': case 'eb': return v.start
-      default: return undefined
-    }
-  }, Math.max)
-}
+const floorOf = (clause: SearchClause) => loosest(clause, 'floor', Math.min)
+const ceilingOf = (clause: SearchClause) => loosest(clause, 'ceiling', Math.max)
 
-type DateValue = { prefix: string; start: Date; end: Date }
-
-function loosest(clause: SearchClause, bound: (v: DateValue) => Date | undefined, pick: (...n: number[]) => number): Date | undefined {
-  const each = clause.values.map((v) => (v.kind === 'date' ? bound(v) : undefined))
+/** The bound of a clause: the loosest over its OR'ed values, if each value implies one. */
+function loosest(clause: SearchClause, side: 'floor' | 'ceiling', pick: (...n: number[]) => number): Date | undefined {
+  const each = clause.values.map((v) => {
+    const end = v.kind === 'date' ? IMPLIED[v.prefix]?.[side] : undefined
+    return v.kind === 'date' && end ? v[end] : undefined
+  })
   if (!each.length || each.some((d) => d === undefined)) return undefined
   return new Date(pick(...each.map((d) => d!.getTime())))
 }

@@ -1,10 +1,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { orderKeys, type PageRow } from './compile.js'
-import { walkQuery, lastWalkedQuery } from './has-walk.js'
+import { walkQuery, lastWalkedQuery, type PageAt } from './has-walk.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import type { SearchPlan } from './plan.js'
-import type { PageCursor } from './types.js'
 import type { LinkIds } from './link-filters.js'
 import { linkIds, scopeConditions } from './where.js'
 
@@ -32,13 +31,13 @@ const IDS_FIRST_LIMIT = 30_000
 /** From this many inner matches a `_has` page first walks its targets in id order (has-walk.ts). */
 const HAS_WALK_FROM = 2_000
 /**
- * Targets a walk reads per inner match before it gives way to the sorted targets: with about one
- * reference probe per target read until a match, a walk of n/8 targets of about 60 references each
- * costs at most what the sorted form's n probes do (5-8 us each at 1M).
+ * Targets a walk reads per inner match before it gives way to the sorted targets. A target costs a
+ * probe per reference read until one matches: all of them when none does, about 60 at 1M. So a walk
+ * of n/32 targets that finds too few costs at most about twice the sorted form's n probes (5-8 us
+ * each), and then the sorted form runs; targets with many more references each raise that bound.
+ * Common matches need few: 33 targets for a page of smoking status, where 13,229 matches allow 414.
  */
-const HAS_WALK_SPAN_PER_MATCH = 1 / 8
-
-type PageAt = { readonly phase: number; readonly direction: 'after' | 'before'; readonly cursor?: PageCursor; readonly limit: number }
+const HAS_WALK_SPAN_PER_MATCH = 1 / 32
 
 /** Tests lower these to reach the plans that many matches take. */
 export interface IdsFirstLimits {

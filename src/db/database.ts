@@ -35,6 +35,7 @@ export interface Database {
   search_token: SearchTokenTable
   search_reference: SearchReferenceTable
   search_date: SearchDateTable
+  search_date_span: SearchDateSpanTable
   search_number: SearchNumberTable
   search_quantity: SearchQuantityTable
   search_uri: SearchUriTable
@@ -128,6 +129,15 @@ export interface SearchReferenceTable extends SearchIndexKey {
 export interface SearchDateTable extends SearchIndexKey {
   low: Timestamp
   high: Timestamp
+}
+
+/** The longest range of each date parameter's rows (migrations/0014_date_span.sql; resources/date-span-sql.ts). */
+export interface SearchDateSpanTable {
+  tenant_id: string
+  resource_type: string
+  param: string
+  /** Seconds; Infinity for a range with an open end. */
+  max_span: number
 }
 
 /** numeric columns arrive as strings (exact decimals). */

@@ -24,6 +24,7 @@ const EXPECTED: Record<string, string[]> = {
   search_token: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'system', 'code', 'display', 'type_system', 'type_code'],
   search_reference: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'ref_type', 'ref_id'],
   search_date: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
+  search_date_span: ['tenant_id', 'resource_type', 'param', 'max_span'],
   search_number: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
   search_quantity: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'system', 'code', 'unit'],
   search_uri: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value'],

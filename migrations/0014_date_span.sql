@@ -4,15 +4,17 @@
 -- and one with low < to has high <= to + max_span. Without those, each half of the window was an
 -- open range over the type's every row before or after it: at 1,000,000 resources a window in
 -- 2014 sorted by -date walked search_date_high back from 2024 (400,000 entries, 120-300 ms).
--- Writers raise it in the statement that writes the rows (never lower it: too long only loosens
--- the bound); a missing row means no bound.
+-- Writers add a row, in the statement that writes the date rows, only when a span grows past the
+-- longest one they see; readers take the max. No unique key, so no writer ever waits on another
+-- (concurrent bundles raising spans of several parameters in different orders would deadlock on
+-- an upserted row); a few duplicate rows are harmless. No row means no bound.
 CREATE TABLE search_date_span (
   tenant_id text NOT NULL,
   resource_type text NOT NULL,
   param text NOT NULL,
-  max_span double precision NOT NULL,
-  PRIMARY KEY (tenant_id, resource_type, param)
+  max_span double precision NOT NULL
 );
+CREATE INDEX search_date_span_key ON search_date_span (tenant_id, resource_type, param, max_span);
 INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
 SELECT tenant_id, resource_type, param,
   max(CASE WHEN isfinite(low) AND isfinite(high) THEN extract(epoch FROM high - low)::float8 ELSE 'Infinity'::float8 END)

@@ -131,7 +131,7 @@ export interface SearchDateTable extends SearchIndexKey {
   high: Timestamp
 }
 
-/** The longest range of each date parameter's rows (migrations/0014_date_span.sql; resources/date-span-sql.ts). */
+/** Spans of each date parameter's rows, added as they grow; the longest is the max (migrations/0014_date_span.sql; resources/date-span-sql.ts). */
 export interface SearchDateSpanTable {
   tenant_id: string
   resource_type: string

@@ -10,18 +10,17 @@ const SPAN = `CASE WHEN isfinite(u.low) AND isfinite(u.high) THEN extract(epoch 
 
 /**
  * The CTE that raises the spans of the date rows in `rows`, a FROM item with columns
- * (resource_type, param, low, high) named `u`. It writes only where a span grows (one index probe
- * per parameter otherwise), so concurrent writers do not queue on the row.
+ * (resource_type, param, low, high) named `u`: a row for each parameter whose span grows past the
+ * longest one stored (one index probe per parameter otherwise). Plain inserts, no unique key: no
+ * writer waits on another, and readers take the max (migrations/0014_date_span.sql).
  */
 export function spanUpsertCte(name: string, tenant: string, rows: string): string {
-  return `${name} AS (INSERT INTO search_date_span AS s (tenant_id, resource_type, param, max_span)
+  return `${name} AS (INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
       SELECT ${tenant}, u.resource_type, u.param, max(${SPAN}) FROM ${rows}
       GROUP BY u.resource_type, u.param
-      HAVING max(${SPAN}) > coalesce((SELECT x.max_span FROM search_date_span x WHERE x.tenant_id = ${tenant} AND x.resource_type = u.resource_type AND x.param = u.param), -1)
-      ON CONFLICT (tenant_id, resource_type, param) DO UPDATE SET max_span = greatest(s.max_span, excluded.max_span))`
+      HAVING max(${SPAN}) > coalesce((SELECT max(x.max_span) FROM search_date_span x WHERE x.tenant_id = ${tenant} AND x.resource_type = u.resource_type AND x.param = u.param), -1))`
 }
 
 /** Raises every span to what search_date holds (a loader that writes index rows without the CTE above: bench/search). */
-export const RAISE_ALL_DATE_SPANS_SQL = `INSERT INTO search_date_span AS s (tenant_id, resource_type, param, max_span)
-  SELECT u.tenant_id, u.resource_type, u.param, max(${SPAN}) FROM search_date u GROUP BY u.tenant_id, u.resource_type, u.param
-  ON CONFLICT (tenant_id, resource_type, param) DO UPDATE SET max_span = greatest(s.max_span, excluded.max_span)`
+export const RAISE_ALL_DATE_SPANS_SQL = `INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
+  SELECT u.tenant_id, u.resource_type, u.param, max(${SPAN}) FROM search_date u GROUP BY u.tenant_id, u.resource_type, u.param`

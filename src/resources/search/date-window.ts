@@ -19,7 +19,7 @@ export function spanBounds(key: { tenantId: string; resourceType: string; param:
   const floor = new Date(Math.max(...floors.map((d) => d.getTime())))
   const ceiling = new Date(Math.min(...ceilings.map((d) => d.getTime())))
   const shifted = (at: Date, sign: '-' | '+', open: string) =>
-    sql`coalesce((SELECT CASE WHEN d.max_span < 3e10 THEN ${at}::timestamptz ${sql.raw(sign)} d.max_span * interval '1 second' END FROM search_date_span d
+    sql`coalesce((SELECT CASE WHEN max(d.max_span) < 3e10 THEN ${at}::timestamptz ${sql.raw(sign)} max(d.max_span) * interval '1 second' END FROM search_date_span d
       WHERE d.tenant_id = ${key.tenantId} AND d.resource_type = ${key.resourceType} AND d.param = ${key.param}), ${sql.lit(open)}::timestamptz)`
   return sql`${sql.ref(`${x}.low`)} >= ${shifted(floor, '-', '-infinity')} AND ${sql.ref(`${x}.high`)} <= ${shifted(ceiling, '+', 'infinity')}`
 }

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { sql } from 'kysely'
 import type { Observation } from '@medplum/fhirtypes'
-import type { RequestScope } from '../../../src/resources/index.js'
-import { expectWalksBack, openSearchFixture, search, seed, walkPages, type SearchFixture } from './search-fixture.js'
+import { createPgRepository, type RequestScope } from '../../../src/resources/index.js'
+import { expectWalksBack, openSearchFixture, search, seed, SERVER_URL, walkPages, type SearchFixture } from './search-fixture.js'
 
 /**
  * A date window sorted by that date (`date=ge..&date=lt..&_sort=-date`) walks its index rows between
@@ -20,8 +20,8 @@ describe('search: date windows bounded by the longest stored range', () => {
 
   const obs = (effective: Partial<Observation>, text: string): Observation => ({ resourceType: 'Observation', status: 'final', code: { text }, ...effective })
   const spanOf = async (scope: RequestScope, type = 'Observation', param = 'date') => {
-    const { rows } = await sql<{ max_span: number }>`SELECT max_span FROM search_date_span WHERE tenant_id = ${scope.tenantId} AND resource_type = ${type} AND param = ${param}`.execute(f.db.db)
-    return rows[0] ? Number(rows[0].max_span) : undefined
+    const { rows } = await sql<{ max_span: number | null }>`SELECT max(max_span) AS max_span FROM search_date_span WHERE tenant_id = ${scope.tenantId} AND resource_type = ${type} AND param = ${param}`.execute(f.db.db)
+    return rows[0]?.max_span == null ? undefined : Number(rows[0].max_span)
   }
   const window = 'date=ge2020-03-01&date=lt2020-04-01&_sort=-date'
 
@@ -44,6 +44,31 @@ describe('search: date windows bounded by the longest stored range', () => {
     await sql`DELETE FROM search_date_span WHERE tenant_id = ${scope.tenantId}`.execute(f.db.db)
     await f.repo.reindex(scope, { types: ['Observation'] })
     expect(await spanOf(scope)).toBe(Infinity)
+  })
+
+  // PostgreSQL only: embedded PGlite runs one transaction at a time, so the two cannot both be open.
+  it.skipIf(inject('isEmbeddedDatabase'))('never makes a writer wait: two transactions raising the spans of two types in opposite orders both commit', async () => {
+    const scope = await f.newTenant()
+    const encounter = (start: string, end: string) => ({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, period: { start, end } }) as const
+    let arrived = 0
+    let release!: () => void
+    const bothWrote = new Promise<void>((resolve) => (release = resolve))
+    // Each writes its first type, waits until the other has too (both transactions open), then
+    // writes the other type. Upserting one row per parameter, each would wait on the other's row.
+    const run = (first: 'Observation' | 'Encounter') =>
+      f.db.db.transaction().execute(async (trx) => {
+        const repo = createPgRepository({ db: trx, serverUrl: SERVER_URL })
+        const writeObservation = () => repo.create(scope, obs({ effectivePeriod: { start: '2020-01-01', end: first === 'Observation' ? '2020-01-03' : '2020-01-04' } }, first))
+        const writeEncounter = () => repo.create(scope, encounter('2020-01-01T08:00:00Z', first === 'Observation' ? '2020-01-01T09:00:00Z' : '2020-01-01T10:00:00Z'))
+        await (first === 'Observation' ? writeObservation() : writeEncounter())
+        if (++arrived === 2) release()
+        await bothWrote
+        await (first === 'Observation' ? writeEncounter() : writeObservation())
+      })
+    await Promise.all([run('Observation'), run('Encounter')])
+    // The longer of each pair: a Period to 2020-01-04 ends with that day; to 10:00:00, with that second.
+    expect(await spanOf(scope, 'Observation')).toBe(4 * 86_400)
+    expect(await spanOf(scope, 'Encounter')).toBe(2 * 3_600 + 1)
   })
 
   it('finds every row of a sorted window, short or long, open-ended, and without a span row, in order', async () => {
@@ -87,7 +112,7 @@ describe('search: date windows bounded by the longest stored range', () => {
     await search(f.repo, scope, 'Observation', window)
     const page = f.statements.find((s) => s.includes('JOIN search_date s0'))
     expect(page).toBeDefined()
-    expect(page).toMatch(/"s0"\."low" >= coalesce\(\(SELECT CASE WHEN d\.max_span/)
-    expect(page).toMatch(/"s0"\."high" <= coalesce\(\(SELECT CASE WHEN d\.max_span/)
+    expect(page).toMatch(/"s0"\."low" >= coalesce\(\(SELECT CASE WHEN max\(d\.max_span\)/)
+    expect(page).toMatch(/"s0"\."high" <= coalesce\(\(SELECT CASE WHEN max\(d\.max_span\)/)
   })
 })

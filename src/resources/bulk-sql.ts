@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
-import { spanUpsertCte } from './date-span-sql.js'
+import { spanRaiseCte } from './date-span-sql.js'
 import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
@@ -50,7 +50,7 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       SELECT $1, u.* FROM unnest(${arrays.join(', ')}) AS u(resource_type, id, ${names.join(', ')})
       WHERE (u.resource_type, u.id) IN (SELECT resource_type, id FROM cur))`
       // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: type, param, low, high.
-      return field === 'date' ? `${insert}, ${spanUpsertCte('span', '$1', `unnest(${arrays[0]}, ${arrays[2]}, ${arrays[4]}, ${arrays[5]}) AS u(resource_type, param, low, high)`)}` : insert
+      return field === 'date' ? `${insert}, ${spanRaiseCte('span', '$1', `unnest(${arrays[0]}, ${arrays[2]}, ${arrays[4]}, ${arrays[5]}) AS u(resource_type, param, low, high)`)}` : insert
     })
     .join('\n')
 }

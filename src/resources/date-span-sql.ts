@@ -14,7 +14,7 @@ const SPAN = `CASE WHEN isfinite(u.low) AND isfinite(u.high) THEN extract(epoch 
  * longest one stored (one index probe per parameter otherwise). Plain inserts, no unique key: no
  * writer waits on another, and readers take the max (migrations/0014_date_span.sql).
  */
-export function spanUpsertCte(name: string, tenant: string, rows: string): string {
+export function spanRaiseCte(name: string, tenant: string, rows: string): string {
   return `${name} AS (INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
       SELECT ${tenant}, u.resource_type, u.param, max(${SPAN}) FROM ${rows}
       GROUP BY u.resource_type, u.param

@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import { INDEX_TABLES } from './indexing/index-tables.js'
-import { spanUpsertCte } from './date-span-sql.js'
+import { spanRaiseCte } from './date-span-sql.js'
 import type { IndexRows } from './indexing/rows.js'
 
 /** One current resource version read by the walk. */
@@ -86,7 +86,7 @@ export class BatchIndexRows {
         // The rows also raise search_date_span (date-span-sql.ts); quoted literals, as the CTE is SQL text.
         const literal = (v: string) => `'${v.replace(/'/g, "''")}'`
         const rows = `(SELECT ${literal(resourceType)}::text AS resource_type, n.param, n.low, n.high FROM ${fresh} n) AS u`
-        ctes.push(sql.raw(spanUpsertCte('span', `${literal(tenantId)}::text`, rows)))
+        ctes.push(sql.raw(spanRaiseCte('span', `${literal(tenantId)}::text`, rows)))
       }
     }
     return ctes

@@ -2,7 +2,7 @@ import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import type { IndexRows } from './indexing/rows.js'
-import { spanUpsertCte } from './date-span-sql.js'
+import { spanRaiseCte } from './date-span-sql.js'
 
 /**
  * The SQL text of a single version write (resource-store.ts), built by hand and cached per shape:
@@ -81,7 +81,7 @@ function insertCte(field: IndexField, next: () => string): string {
       SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur))`
   if (field !== 'date') return insert
   // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: param, low, high.
-  return `${insert}, ${spanUpsertCte('span', '$1', `(SELECT $2::text AS resource_type, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[3]}) AS p(param, low, high)) AS u`)}`
+  return `${insert}, ${spanRaiseCte('span', '$1', `(SELECT $2::text AS resource_type, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[3]}) AS p(param, low, high)) AS u`)}`
 }
 
 function counter(first: number): () => string {

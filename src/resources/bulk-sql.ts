@@ -50,7 +50,7 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       SELECT $1, u.* FROM unnest(${arrays.join(', ')}) AS u(resource_type, id, ${names.join(', ')})
       WHERE (u.resource_type, u.id) IN (SELECT resource_type, id FROM cur))`
       // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: type, param, low, high.
-      return field === 'date' ? `${insert}, ${spanRaiseCte('span', '$1', `unnest(${arrays[0]}, ${arrays[2]}, ${arrays[4]}, ${arrays[5]}) AS u(resource_type, param, low, high)`)}` : insert
+      return field === 'date' ? `${insert}, ${spanRaiseCte('span', `(SELECT $1::text AS tenant_id, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[4]}, ${arrays[5]}) AS p(resource_type, param, low, high)) AS u`)}` : insert
     })
     .join('\n')
 }

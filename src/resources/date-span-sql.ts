@@ -9,18 +9,22 @@
 const SPAN = `CASE WHEN isfinite(u.low) AND isfinite(u.high) THEN extract(epoch FROM u.high - u.low)::float8 ELSE 'Infinity'::float8 END`
 
 /**
- * The CTE that raises the spans of the date rows in `rows`, a FROM item with columns
- * (resource_type, param, low, high) named `u`: a row for each parameter whose span grows past the
- * longest one stored (one index probe per parameter otherwise). Plain inserts, no unique key: no
- * writer waits on another, and readers take the max (migrations/0014_date_span.sql).
+ * Adds a row for each (tenant, type, parameter) of `rows` (a FROM item named `u` with columns
+ * tenant_id, resource_type, param, low, high) whose span grows past the longest one stored: one
+ * index probe per parameter otherwise. Plain inserts, no unique key: no writer waits on another,
+ * and readers take the max (migrations/0014_date_span.sql).
  */
-export function spanRaiseCte(name: string, tenant: string, rows: string): string {
-  return `${name} AS (INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
-      SELECT ${tenant}, u.resource_type, u.param, max(${SPAN}) FROM ${rows}
-      GROUP BY u.resource_type, u.param
-      HAVING max(${SPAN}) > coalesce((SELECT max(x.max_span) FROM search_date_span x WHERE x.tenant_id = ${tenant} AND x.resource_type = u.resource_type AND x.param = u.param), -1))`
+function raiseSql(rows: string): string {
+  return `INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
+      SELECT u.tenant_id, u.resource_type, u.param, max(${SPAN}) FROM ${rows}
+      GROUP BY u.tenant_id, u.resource_type, u.param
+      HAVING max(${SPAN}) > coalesce((SELECT max(x.max_span) FROM search_date_span x WHERE x.tenant_id = u.tenant_id AND x.resource_type = u.resource_type AND x.param = u.param), -1)`
+}
+
+/** The CTE `name` that raises the spans of the date rows in `rows` (as raiseSql), in a writer's statement. */
+export function spanRaiseCte(name: string, rows: string): string {
+  return `${name} AS (${raiseSql(rows)})`
 }
 
 /** Raises every span to what search_date holds (a loader that writes index rows without the CTE above: bench/search). */
-export const RAISE_ALL_DATE_SPANS_SQL = `INSERT INTO search_date_span (tenant_id, resource_type, param, max_span)
-  SELECT u.tenant_id, u.resource_type, u.param, max(${SPAN}) FROM search_date u GROUP BY u.tenant_id, u.resource_type, u.param`
+export const RAISE_ALL_DATE_SPANS_SQL = raiseSql('search_date u')

@@ -83,10 +83,9 @@ export class BatchIndexRows {
         WHERE ${notSkipped('n.rid')} AND NOT EXISTS (SELECT 1 FROM ${sql.table(table)} t
           WHERE t.tenant_id = ${tenantId} AND t.resource_type = ${resourceType} AND t.id = n.rid AND ${same} OFFSET 0))`)
       if (field === 'date') {
-        // The rows also raise search_date_span (date-span-sql.ts); quoted literals, as the CTE is SQL text.
-        const literal = (v: string) => `'${v.replace(/'/g, "''")}'`
-        const rows = `(SELECT ${literal(resourceType)}::text AS resource_type, n.param, n.low, n.high FROM ${fresh} n) AS u`
-        ctes.push(sql.raw(spanRaiseCte('span', `${literal(tenantId)}::text`, rows)))
+        // The rows also raise search_date_span (date-span-sql.ts), with the tenant and type as parameters here.
+        ctes.push(sql`span_rows AS (SELECT ${tenantId}::text AS tenant_id, ${resourceType}::text AS resource_type, n.param, n.low, n.high FROM ${sql.table(fresh)} n)`)
+        ctes.push(sql.raw(spanRaiseCte('span', 'span_rows u')))
       }
     }
     return ctes

@@ -81,7 +81,7 @@ function insertCte(field: IndexField, next: () => string): string {
       SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur))`
   if (field !== 'date') return insert
   // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: param, low, high.
-  return `${insert}, ${spanRaiseCte('span', '$1', `(SELECT $2::text AS resource_type, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[3]}) AS p(param, low, high)) AS u`)}`
+  return `${insert}, ${spanRaiseCte('span', `(SELECT $1::text AS tenant_id, $2::text AS resource_type, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[3]}) AS p(param, low, high)) AS u`)}`
 }
 
 function counter(first: number): () => string {

@@ -45,10 +45,10 @@ export interface PageRow {
  * default order by id, or (type, last_updated, id) for `_lastUpdated`. Token, reference, number and
  * quantity keys have no such index: each row's key is aggregated from its index rows (sortJoin).
  */
-export function compilePageQuery(
-  plan: SearchPlan,
-  page: { phase: number; direction: 'after' | 'before'; cursor?: PageCursor; limit: number },
-): RawBuilder<PageRow> {
+/** Which page of which phase, from where, and how many rows (with the one that tells a next page exists). */
+export type PageAt = { readonly phase: number; readonly direction: 'after' | 'before'; readonly cursor?: PageCursor; readonly limit: number }
+
+export function compilePageQuery(plan: SearchPlan, page: PageAt): RawBuilder<PageRow> {
   const { direction } = page
   const keys = orderKeys(plan, page.phase)
   const joins: RawBuilder<unknown>[] = []

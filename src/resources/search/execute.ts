@@ -2,7 +2,7 @@ import type { Kysely, RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { toStored } from '../resource-store.js'
 import type { StoredResource } from '../types.js'
-import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, type PageRow } from './compile.js'
+import { compileCountQuery, compileEstimateQuery, compilePageQuery, orderKeys, type PageAt, type PageRow } from './compile.js'
 import type { SearchPlan } from './plan.js'
 import { compileContainedCountQuery, compileContainedEstimateQuery, compileContainedPageQuery, containedOrderKeys } from './contained-compile.js'
 import { containedEntry } from './contained-entry.js'
@@ -44,7 +44,7 @@ export async function executeSearch(db: Kysely<Database>, plan: SearchPlan, requ
 
 /** The page, count and estimate SQL of a type, system or contained search, and the keys its cursors hold. */
 interface SearchSql {
-  page(at: { phase: number; direction: 'after' | 'before'; cursor?: PageCursor; limit: number }): RawBuilder<PageRow>
+  page(at: PageAt): RawBuilder<PageRow>
   count(): RawBuilder<{ n: string }>
   estimate(): RawBuilder<{ 'QUERY PLAN': unknown }>
   orderKeys(phase: number): OrderKey[]

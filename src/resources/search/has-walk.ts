@@ -1,8 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { PageRow } from './compile.js'
+import type { PageAt, PageRow } from './compile.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import type { SearchPlan } from './plan.js'
-import type { PageCursor } from './types.js'
 import { scopeConditions } from './where.js'
 
 /**
@@ -17,9 +16,6 @@ import { scopeConditions } from './where.js'
  * patients, 384 patients read for a page, 180 ms), so it stops after `span` targets; the rows of
  * the rest of the page then come from the sorted targets, past the last target walked.
  */
-
-/** Which page of which phase, from where, and how many rows (with the one that tells a next page exists). */
-export type PageAt = { readonly phase: number; readonly direction: 'after' | 'before'; readonly cursor?: PageCursor; readonly limit: number }
 
 /** Up to `at.limit` resources among the first `span` after the cursor that have a match. */
 export function walkQuery(plan: SearchPlan, at: PageAt, keys: readonly OrderKey[], matchOf: (targetId: RawBuilder<unknown>) => RawBuilder<unknown>, span: number): RawBuilder<PageRow> {

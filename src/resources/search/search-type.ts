@@ -17,7 +17,7 @@ export async function searchType(db: Kysely<Database>, config: SearchConfig, sco
   checkContainedRequest(scope, parsed, query.compartment)
   const request = await completeRequest(db, scope.tenantId, parsed, query.compartment)
   const includes = prepareIncludes(config.registry, request, query.strict)
-  const outcome = await executeSearch(db, planSearch(scope.tenantId, request), request, { idsFirstLimit: config.idsFirstLimit, hasWalkFrom: config.hasWalkFrom })
+  const outcome = await executeSearch(db, planSearch(scope.tenantId, request), request, config)
   return {
     request: includes.request,
     entries: outcome.entries,

@@ -19,6 +19,7 @@ export interface Database {
   tenant: TenantTable
   resource: ResourceTable
   resource_history: ResourceHistoryTable
+  resource_live_count: ResourceLiveCountTable
   oauth_client: OAuthClientTable
   signing_key: SigningKeyTable
   account: AccountTable
@@ -61,6 +62,14 @@ export interface ResourceTable {
   last_updated: Timestamp
   deleted: Generated<boolean>
   content: string
+}
+
+/** Changes of each type's live count, added by triggers; the sum is the count (migrations/0015_live_count_deltas.sql; resources/search/live-count.ts). */
+export interface ResourceLiveCountTable {
+  tenant_id: string
+  resource_type: string
+  /** bigint: pg returns it as a string. */
+  n: ColumnType<string, string | number, never>
 }
 
 export interface ResourceHistoryTable {

@@ -7,6 +7,7 @@ import { openTestDb } from '../setup/db.js'
 const EXPECTED: Record<string, string[]> = {
   tenant: ['tenant_id', 'name', 'organization_id', 'created_at'],
   resource: ['tenant_id', 'resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'],
+  resource_live_count: ['tenant_id', 'resource_type', 'n'],
   resource_history: ['tenant_id', 'resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content', 'seq'],
   oauth_client: ['tenant_id', 'client_id', 'name', 'secret_hash', 'scope', 'created_at', 'client_type', 'redirect_uris', 'jwks', 'jwks_uri', 'launch_uri', 'all_tenants'],
   account: ['account_id', 'email', 'phone', 'password_hash', 'email_verified_at', 'phone_verified_at', 'otp_required', 'disabled', 'created_at'],

@@ -7,6 +7,7 @@ import type { SearchPlan } from './plan.js'
 import { compileContainedCountQuery, compileContainedEstimateQuery, compileContainedPageQuery, containedOrderKeys } from './contained-compile.js'
 import { containedEntry } from './contained-entry.js'
 import { idsCountQuery, idsFirstPage, type IdsFirstLimits } from './ids-first.js'
+import { liveCount } from './live-count.js'
 import type { OrderKey } from './paging.js'
 import { compileSystemCountQuery, compileSystemEstimateQuery, compileSystemPageQuery, systemOrderKeys } from './system-compile.js'
 import type { PageCursor, SearchRequest } from './types.js'
@@ -97,6 +98,8 @@ function range(from: number, to: number): number[] {
 }
 
 async function countAll(db: Kysely<Database>, plan: SearchPlan): Promise<number> {
+  const whole = await liveCount(db, plan)
+  if (whole !== undefined) return whole
   const { rows } = await (idsCountQuery(plan) ?? sqlOf(plan).count()).execute(db)
   return Number(rows[0]?.n ?? 0)
 }

@@ -100,6 +100,21 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search bench scenarios: query pla
     expectIndexedPlans(plans)
   })
 
+  it('a page in id order finds its ids without reading resource rows, then reads the page rows alone (compile.ts idOrderPage)', async () => {
+    for (const [type, query] of [
+      ['Observation', `code=${hr}&date=ge2016-01-01&date=lt2016-04-01&_total=none`],
+      ['Observation', `subject=Patient/${patient.id}&code=${hr}&_total=none`],
+      ['Patient', `name=${patient.family.slice(0, 4)}&_total=none`],
+    ] as const) {
+      const { page, plans } = await plansOf(type, query)
+      expect(page.entries.length, query).toBeGreaterThan(0)
+      const all = plans.join('\n')
+      // `r` is the id walk, `p` the probe of each page row.
+      expect(all, all).toMatch(/Index Scan using resource_pkey on resource p\b/)
+      expect(all, all).not.toMatch(/(Index Scan|Bitmap Heap Scan)( using \w+)? on resource r\b/)
+    }
+  })
+
   it('a deep page (the 6th, following next cursors) of code + _sort=-date plans on an index', async () => {
     const query = `code=${hr}&_sort=-date&_count=10&_total=none`
     let cursor: string | undefined

@@ -124,7 +124,8 @@ export async function measureIndexingCost(databaseUrl: string, serverUrl: string
     const withoutIndexMs = time.without / indexedCreates
     return { path, concurrency, creates: indexedCreates, withIndexMs, withoutIndexMs, indexRows: indexRows / indexedCreates, ratio: withIndexMs / withoutIndexMs }
   } finally {
-    for (const table of ['resource', 'resource_history', ...INDEX_TABLE_NAMES]) await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${TENANT}`.execute(db)
+    // resource_live_count last: deleting the resource rows added rows of its own (the triggers).
+    for (const table of ['resource', 'resource_history', ...INDEX_TABLE_NAMES, 'resource_live_count']) await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${TENANT}`.execute(db)
     await sql`DELETE FROM tenant WHERE tenant_id = ${TENANT}`.execute(db)
     await close()
   }

@@ -41,8 +41,8 @@ export interface PageRow {
 /**
  * One page of one phase: rows after (or before) the cursor in sort order, `limit` of them. The
  * ORDER BY matches an index: (param, lo, id) / (param, hi, id) of search_sort, (param, low, high, id)
- * / (param, high, low, id) of search_date for a one-row date, the resource primary key for the
- * default order by id, or (type, last_updated, id) for `_lastUpdated`. Token, reference, number and
+ * / (param, high, low, id) of search_date for a one-row date, resource_live_id for the default
+ * order by id (idOrderPage), or (type, last_updated, id) for `_lastUpdated`. Token, reference, number and
  * quantity keys have no such index: each row's key is aggregated from its index rows (sortJoin).
  */
 /** Which page of which phase, from where, and how many rows (with the one that tells a next page exists). */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 import type { Database } from '../../db/database.js'
 import type { SearchPlan } from './plan.js'
 
@@ -13,7 +13,8 @@ export async function liveCount(db: Kysely<Database>, plan: SearchPlan): Promise
   const types = typesOf(plan)
   if (!types) return undefined
   const { rows } = await sql<{ n: string | null; rows: string }>`
-    SELECT sum(n) AS n, count(*) AS rows FROM resource_live_count WHERE ${scope(plan.tenantId, types)}`.execute(db)
+    SELECT sum(n) AS n, count(*) AS rows FROM resource_live_count
+    WHERE tenant_id = ${plan.tenantId} ${types === 'all' ? sql`` : sql`AND resource_type = ANY(${[...types]}::text[])`}`.execute(db)
   const row = rows[0]
   if (Number(row?.rows ?? 0) >= FOLD_FROM) await foldLiveCounts(db, plan.tenantId, types)
   return Number(row?.n ?? 0)
@@ -29,22 +30,19 @@ const FOLD_FROM = 64
  * concurrent readers never wait on each other and each row is folded once.
  */
 export async function foldLiveCounts(db: Kysely<Database>, tenantId: string, types: readonly string[] | 'all'): Promise<void> {
-  await sql`WITH taken AS (
-      DELETE FROM resource_live_count WHERE ctid IN (SELECT ctid FROM resource_live_count WHERE ${scope(tenantId, types)} FOR UPDATE SKIP LOCKED)
-      RETURNING tenant_id, resource_type, n
-    )
-    INSERT INTO resource_live_count (tenant_id, resource_type, n)
-    SELECT tenant_id, resource_type, sum(n) FROM taken GROUP BY tenant_id, resource_type HAVING sum(n) <> 0`.execute(db)
+  const query = types === 'all' ? CompiledQuery.raw(foldSql('tenant_id = $1'), [tenantId]) : CompiledQuery.raw(foldSql('tenant_id = $1 AND resource_type = ANY($2::text[])'), [tenantId, [...types]])
+  await db.executeQuery(query)
 }
 
-/** Every tenant's rows folded (the bench loader, after a bulk load wrote one row per batch). */
-export const FOLD_ALL_LIVE_COUNTS_SQL = `WITH taken AS (DELETE FROM resource_live_count RETURNING tenant_id, resource_type, n)
+const foldSql = (rows: string) => `WITH taken AS (
+    DELETE FROM resource_live_count WHERE ctid IN (SELECT ctid FROM resource_live_count WHERE ${rows} FOR UPDATE SKIP LOCKED)
+    RETURNING tenant_id, resource_type, n
+  )
   INSERT INTO resource_live_count (tenant_id, resource_type, n)
   SELECT tenant_id, resource_type, sum(n) FROM taken GROUP BY tenant_id, resource_type HAVING sum(n) <> 0`
 
-function scope(tenantId: string, types: readonly string[] | 'all'): RawBuilder<unknown> {
-  return types === 'all' ? sql`tenant_id = ${tenantId}` : sql`tenant_id = ${tenantId} AND resource_type = ANY(${[...types]}::text[])`
-}
+/** Every tenant's rows folded (the bench loader, after a bulk load wrote one row per batch). */
+export const FOLD_ALL_LIVE_COUNTS_SQL = foldSql('TRUE')
 
 /** The types a plan counts whole (every type of the tenant: 'all'), or undefined when it filters. */
 function typesOf(plan: SearchPlan): readonly string[] | 'all' | undefined {

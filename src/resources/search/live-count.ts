@@ -3,11 +3,12 @@ import type { Database } from '../../db/database.js'
 import type { SearchPlan } from './plan.js'
 
 /**
- * The count of a search without filters (`Observation?_total=accurate`, `_summary=count`, or the
- * same at system level) from resource_live_count: the sum of the changes the triggers of
- * migrations/0015_live_count_deltas.sql added in the transactions that changed the live set, so
- * in the statement's snapshot it equals `count(*)` of the live rows, without reading them (504,538
- * Observations: 55-85 ms counted, under a millisecond summed). Undefined for any other plan.
+ * The count of a search without filters (`Observation?_total=accurate`, `_summary=count`, also
+ * for `_total=estimate`, and the same at system level) from resource_live_count: the sum of the
+ * changes the triggers of migrations/0015_live_count_deltas.sql added in the transactions that
+ * changed the live set, so in the statement's snapshot it equals `count(*)` of the live rows,
+ * without reading them (504,538 Observations: 55-85 ms counted, under a millisecond summed).
+ * Undefined for any other plan.
  */
 export async function liveCount(db: Kysely<Database>, plan: SearchPlan): Promise<number | undefined> {
   const types = typesOf(plan)

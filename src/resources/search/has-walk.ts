@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { PageAt, PageRow } from './compile.js'
+import { rowsOfIds, type PageAt, type PageRow } from './compile.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import type { SearchPlan } from './plan.js'
 import { scopeConditions } from './where.js'
@@ -17,22 +17,20 @@ import { scopeConditions } from './where.js'
  * the rest of the page then come from the sorted targets, past the last target walked.
  */
 
-/** Up to `at.limit` resources among the first `span` after the cursor that have a match. */
+/** Up to `at.limit` resources among the first `span` after the cursor that have a match; the walk reads ids only (resource_live_id). */
 export function walkQuery(plan: SearchPlan, at: PageAt, keys: readonly OrderKey[], matchOf: (targetId: RawBuilder<unknown>) => RawBuilder<unknown>, span: number): RawBuilder<PageRow> {
-  return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
-    FROM (${walked(plan, at, keys, sql`r.resource_type, r.id, r.version_id, r.last_updated, r.content`)} LIMIT ${span}) r
-    CROSS JOIN LATERAL (${matchOf(sql.raw('r.id'))}) e
-    ORDER BY ${orderBy(keys, at.direction)}
-    LIMIT ${at.limit}`
+  const kept = sql`SELECT r.id FROM (${walked(plan, at, keys)} LIMIT ${span}) r CROSS JOIN LATERAL (${matchOf(sql.raw('r.id'))}) e
+    ORDER BY ${orderBy(keys, at.direction)} LIMIT ${at.limit}`
+  return rowsOfIds(plan, kept, keys, at.direction)
 }
 
 /** The id of the `span`th resource after the cursor (the last one a walk of `span` read), or none when there are fewer. */
 export function lastWalkedQuery(plan: SearchPlan, at: PageAt, keys: readonly OrderKey[], span: number): RawBuilder<{ id: string }> {
-  return sql<{ id: string }>`${walked(plan, at, keys, sql`r.id`)} OFFSET ${span - 1} LIMIT 1`
+  return sql<{ id: string }>`${walked(plan, at, keys)} OFFSET ${span - 1} LIMIT 1`
 }
 
-function walked(plan: SearchPlan, at: PageAt, keys: readonly OrderKey[], columns: RawBuilder<unknown>): RawBuilder<unknown> {
+function walked(plan: SearchPlan, at: PageAt, keys: readonly OrderKey[]): RawBuilder<unknown> {
   const after = at.cursor ? sql`AND ${keysetCondition(keys, [at.cursor.id], at.direction)}` : sql``
-  return sql`SELECT ${columns} FROM resource r WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} ${after}
+  return sql`SELECT r.id FROM resource r WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} ${after}
     ORDER BY ${orderBy(keys, at.direction)}`
 }

@@ -1,11 +1,11 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
-import { orderKeys, type PageAt, type PageRow } from './compile.js'
+import { orderKeys, rowsOfIds, type PageAt, type PageRow } from './compile.js'
 import { walkQuery, lastWalkedQuery } from './has-walk.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import type { SearchPlan } from './plan.js'
 import type { LinkIds } from './link-filters.js'
-import { linkIds, scopeConditions } from './where.js'
+import { linkIds } from './where.js'
 
 /**
  * A page of a search whose one filter is a chain (`Observation?subject.name=perez`) or a `_has`
@@ -71,15 +71,7 @@ export async function idsFirstPage(db: Kysely<Database>, plan: SearchPlan, at: P
 function sortedPageQuery(plan: SearchPlan, at: PageAt, orderKeys: readonly OrderKey[], link: LinkIds): RawBuilder<PageRow> {
   const keys = orderKeys.map((key) => ({ ...key, expression: sql.raw('d.id') }))
   const after = at.cursor ? sql`WHERE ${keysetCondition(keys, [at.cursor.id], at.direction)}` : sql``
-  // One probe of the resource key per sorted id (OFFSET 0 keeps the LATERAL a nested loop; flattened,
-  // it may merge with the key from the tenant's first row, which past a deep cursor reads them all),
-  // and the LIMIT stops the probes after a page.
-  return sql<PageRow>`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
-    FROM (SELECT DISTINCT d.id FROM (${link.ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}) d
-    CROSS JOIN LATERAL (SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content FROM resource r
-      WHERE ${scopeConditions({ tenantId: plan.tenantId, alias: 'r', type: plan.resourceType }, [])} AND r.id = d.id OFFSET 0) r
-    ORDER BY ${orderBy(keys, at.direction)}
-    LIMIT ${at.limit}`
+  return rowsOfIds(plan, sql`SELECT DISTINCT d.id FROM (${link.ids}) AS d(id) ${after} ORDER BY ${orderBy(keys, at.direction)}`, orderKeys, at.direction, at.limit)
 }
 
 /**

@@ -86,11 +86,13 @@ describe('indexing: contained resources', () => {
     ])
     f.statements.length = 0
     await search(f.repo, scope, 'Observation', 'subject:Patient.name=Taylor')
-    const chain = f.statements.find((s) => s.includes('FROM resource r'))!
-    expect(chain).not.toMatch(/'#' \|\|/)
+    // Every statement that follows the chain (its count, its page), however the engine builds them.
+    const chain = () => f.statements.filter((s) => s.includes('search_reference')).join('\n')
+    expect(chain()).toMatch(/search_reference/)
+    expect(chain()).not.toMatch(/'#' \|\|/)
     f.statements.length = 0
     await search(f.repo, scope, 'Observation', 'performer:Practitioner.name=N')
-    expect(f.statements.find((s) => s.includes('FROM resource r'))).toMatch(/'#' \|\|/)
+    expect(chain()).toMatch(/'#' \|\|/)
   })
 
   it('finds the marker rows of a contained search through the search_token lookup index', async () => {

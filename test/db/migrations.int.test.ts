@@ -58,13 +58,22 @@ describe('migrations', () => {
     expect(rows.map((r) => r.first)).toEqual(['tenant_id', 'tenant_id', 'tenant_id'])
   })
 
-  it('lead every search index table index with tenant_id', async () => {
-    const { rows } = await sql<{ index_name: string; first: string }>`
-      SELECT ic.relname AS index_name, a.attname AS first
+  it('lead every search lookup index with tenant_id, and key every per-resource index on id, type and tenant', async () => {
+    const { rows } = await sql<{ index_name: string; columns: string[]; options: string[] | null }>`
+      SELECT ic.relname AS index_name, ic.reloptions AS options,
+        ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.n) AS columns
       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
-      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
-      WHERE c.relname LIKE 'search\\_%'`.execute(db.db)
+      WHERE c.relname LIKE 'search\\_%' AND i.indkey[0] <> 0`.execute(db.db)
     expect(rows.length).toBeGreaterThanOrEqual(17)
-    expect(rows.filter((r) => r.first !== 'tenant_id')).toEqual([])
+    // Per-resource indexes lead with the (time-ordered) id: new rows go to the right edge (0017).
+    // search_text's keeps the tenant first: besides it, that table has only the GIN over its words.
+    const perResource = rows.filter((r) => r.index_name.endsWith('_resource') && r.index_name !== 'search_text_resource')
+    expect(perResource.length).toBe(8)
+    for (const r of perResource) expect(r.columns.slice(0, 4), r.index_name).toEqual(['id', 'resource_type', 'tenant_id', 'param'])
+    const others = rows.filter((r) => !perResource.includes(r))
+    expect(others.filter((r) => r.columns[0] !== 'tenant_id')).toEqual([])
+    // Lookup keys end with the id, so they are unique in practice: no deduplication pass on a full page.
+    const lookups = others.filter((r) => r.index_name !== 'search_text_resource' && !r.index_name.startsWith('search_date_span'))
+    expect(lookups.filter((r) => !(r.options ?? []).includes('deduplicate_items=off')).map((r) => r.index_name)).toEqual([])
   })
 })

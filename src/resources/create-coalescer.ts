@@ -2,16 +2,16 @@ import type { Resource } from '@medplum/fhirtypes'
 import type { BulkWriteOutcome } from './bulk-types.js'
 import type { WriteResult } from './types.js'
 
-interface Waiting {
-  readonly resource: Resource
+interface Waiting<T> {
+  readonly item: T
   resolve(result: WriteResult): void
   reject(error: unknown): void
 }
 
 /** Writes a tenant's batch of new resources (the bulk path: a few multi-row statements). */
-export type WriteBatch = (tenantId: string, resources: readonly Resource[]) => Promise<readonly BulkWriteOutcome[]>
+export type WriteBatch<T = Resource> = (tenantId: string, items: readonly T[]) => Promise<readonly BulkWriteOutcome[]>
 /** Writes one new resource alone (the single-statement path, cheaper for one than the bulk path). */
-export type WriteOne = (tenantId: string, resource: Resource) => Promise<WriteResult>
+export type WriteOne<T = Resource> = (tenantId: string, item: T) => Promise<WriteResult>
 
 /**
  * Group commit for plain creates (POST with a server-assigned id, outside a transaction). A
@@ -33,13 +33,13 @@ export type WriteOne = (tenantId: string, resource: Resource) => Promise<WriteRe
  * caller (the bulk path reports failures per item), and a batch that fails as a whole (a lost
  * connection) rejects each waiting create with that error, as its own statement would have.
  */
-export class CreateCoalescer {
-  private readonly queues = new Map<string, Waiting[]>()
+export class CreateCoalescer<T = Resource> {
+  private readonly queues = new Map<string, Waiting<T>[]>()
   private readonly writers = new Map<string, number>()
 
   constructor(
-    private readonly writeOne: WriteOne,
-    private readonly writeBatch: WriteBatch,
+    private readonly writeOne: WriteOne<T>,
+    private readonly writeBatch: WriteBatch<T>,
     private readonly options: { readonly writersPerTenant?: number; readonly maxBatch?: number; readonly extraWriterMinBatch?: number } = {},
   ) {}
 
@@ -47,10 +47,10 @@ export class CreateCoalescer {
     return this.options.extraWriterMinBatch ?? 8
   }
 
-  create(tenantId: string, resource: Resource): Promise<WriteResult> {
+  create(tenantId: string, item: T): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
       const queue = this.queues.get(tenantId) ?? []
-      queue.push({ resource, resolve, reject })
+      queue.push({ item, resolve, reject })
       this.queues.set(tenantId, queue)
       const busy = this.writers.get(tenantId) ?? 0
       if (busy === 0 || (busy < (this.options.writersPerTenant ?? 2) && queue.length >= this.extraWriterMinBatch)) void this.drain(tenantId)
@@ -76,15 +76,15 @@ export class CreateCoalescer {
     }
   }
 
-  private async write(tenantId: string, batch: readonly Waiting[]): Promise<void> {
+  private async write(tenantId: string, batch: readonly Waiting<T>[]): Promise<void> {
     if (batch.length === 1) {
       const only = batch[0]!
-      await this.writeOne(tenantId, only.resource).then(only.resolve, only.reject)
+      await this.writeOne(tenantId, only.item).then(only.resolve, only.reject)
       return
     }
     let outcomes: readonly BulkWriteOutcome[]
     try {
-      outcomes = await this.writeBatch(tenantId, batch.map((w) => w.resource))
+      outcomes = await this.writeBatch(tenantId, batch.map((w) => w.item))
     } catch (err) {
       for (const w of batch) w.reject(err)
       return

@@ -12,6 +12,7 @@ import { readEverything } from './everything.js'
 import { writeMany } from './bulk-write.js'
 import { PlannerStatistics } from './planner-statistics.js'
 import { CreateCoalescer } from './create-coalescer.js'
+import { insertPrepared, prepareCreate, preparedStored, type PreparedCreate } from './prepared-create.js'
 import { applyFhirPathPatch, applyJsonPatch } from './patch/index.js'
 import type { PatchDocument, Repository } from './repository.js'
 import { ResourceStore, type CurrentVersion } from './resource-store.js'
@@ -22,7 +23,6 @@ import type { HistoryMethod, RequestScope, StoredResource, WriteOptions, WriteRe
 import { assertValidResource, isResourceType, validateResource } from './validation/index.js'
 import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
 import { numberTextOf, restoreNumberText } from './number-text.js'
-import { newResourceId } from './resource-id.js'
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/
 /** Optimistic-concurrency retries for writes without If-Match before answering 409. */
@@ -56,11 +56,10 @@ export function createPgRepository(deps: RepositoryDeps): Repository {
   const root = new PgRepository(deps.db, clock, search, undefined, { statistics, written: 0 })
   if (deps.groupCommit !== false) {
     root.useCoalescer(
-      new CreateCoalescer(
-        (tenantId, resource) => root.createAlone({ tenantId }, resource),
-        async (tenantId, resources) => {
-          const items = resources.map((resource) => ({ mode: 'create' as const, resource }))
-          const outcomes = await writeMany({ db: deps.db, clock, search: await root.searchConfigFor(tenantId) }, tenantId, items)
+      new CreateCoalescer<PreparedCreate>(
+        (tenantId, prepared) => root.insertOne(tenantId, prepared),
+        async (tenantId, items) => {
+          const outcomes = await insertPrepared(deps.db, tenantId, items)
           root.countWrites(outcomes.filter((o) => o.status !== 'failed').length)
           return outcomes
         },
@@ -90,9 +89,9 @@ class PgRepository implements Repository {
     this.store = new ResourceStore(db)
   }
 
-  private coalescer?: CreateCoalescer
+  private coalescer?: CreateCoalescer<PreparedCreate>
 
-  useCoalescer(coalescer: CreateCoalescer) {
+  useCoalescer(coalescer: CreateCoalescer<PreparedCreate>) {
     this.coalescer = coalescer
   }
 
@@ -127,30 +126,21 @@ class PgRepository implements Repository {
 
   async create(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
     assertKnownType(resource.resourceType)
+    if (options.id !== undefined) assertId(options.id)
+    const prepared = prepareCreate(await this.searchFor(scope.tenantId), scope.tenantId, resource, this.clock(), options.id)
     // Group commit (create-coalescer.ts): only for a server-assigned id outside a transaction, and
     // not for SearchParameters, whose write changes how everything after it is indexed.
-    if (this.coalescer && options.id === undefined && resource.resourceType !== 'SearchParameter') {
-      const result = await this.coalescer.create(scope.tenantId, resource)
-      return result
-    }
-    return this.createAlone(scope, resource, options)
+    if (this.coalescer && options.id === undefined && resource.resourceType !== 'SearchParameter') return this.coalescer.create(scope.tenantId, prepared)
+    return this.insertOne(scope.tenantId, prepared)
   }
 
-  /** One create in its own statement (the coalescer's path when nothing else waits). */
-  async createAlone(scope: RequestScope, resource: Resource, options: { readonly id?: string } = {}): Promise<WriteResult> {
-    if (options.id !== undefined) assertId(options.id)
-    const id = options.id ?? newResourceId()
-    const lastUpdated = this.clock()
-    const stamped = stampMeta(resource, id, 1, lastUpdated)
-    assertValidResource(stamped)
-    const json = restoreNumberText(JSON.stringify(stamped), numberTextOf(resource))
-    const index = indexRowsFor(await this.searchFor(scope.tenantId), scope.tenantId, stamped)
-    const inserted = await this.store.insertNew({
-      tenantId: scope.tenantId, resourceType: stamped.resourceType, id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json, index,
-    })
-    if (!inserted) throw conflict(`Id ${resource.resourceType}/${id} is taken; a create needs a new id`)
-    this.noteWrite(scope.tenantId, stamped.resourceType)
-    return { stored: stored(stamped.resourceType, id, 1, lastUpdated, json), created: true, resource: stamped }
+  /** One prepared create in its own statement (also the coalescer's path when nothing else waits). */
+  async insertOne(tenantId: string, p: PreparedCreate): Promise<WriteResult> {
+    const type = p.resource.resourceType
+    const inserted = await this.store.insertNew({ tenantId, resourceType: type, id: p.id, versionId: 1, lastUpdated: p.lastUpdated, deleted: false, method: 'POST', json: p.json, index: p.index })
+    if (!inserted) throw conflict(`Id ${type}/${p.id} is taken; a create needs a new id`)
+    this.noteWrite(tenantId, type)
+    return { stored: preparedStored(p), created: true, resource: p.resource }
   }
 
   async read(scope: RequestScope, resourceType: string, id: string): Promise<StoredResource> {

@@ -12,7 +12,7 @@ import { indexRowsFor, type SearchConfig } from './indexing/resource-indexer.js'
 import { numberTextOf, restoreNumberText } from './number-text.js'
 import type { StoredResource } from './types.js'
 import { assertValidResource, isResourceType } from './validation/index.js'
-import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
+import { checkIfMatch, idTaken, nextLastUpdated, stampMeta, storedVersion } from './versioning.js'
 import { newResourceId } from './resource-id.js'
 
 /** Resources per multi-row statement: past ~500 the statement's arrays grow without a faster rate (bench/ingest.ts). */
@@ -101,7 +101,7 @@ async function writeRound(
     try {
       checkIfMatch(p.item.mode === 'put' ? p.item.ifMatch : undefined, cur && !cur.deleted ? cur.versionId : undefined, `${type}/${id}`)
       if (options.skipUnchanged && cur && !cur.deleted && sameContent(cur.json, p.item.resource)) {
-        outcomes[p.index] = { status: 'unchanged', stored: stored(type, id, cur.versionId, cur.lastUpdated, cur.json) }
+        outcomes[p.index] = { status: 'unchanged', stored: storedVersion(type, id, cur.versionId, cur.lastUpdated, cur.json) }
         continue
       }
       const version = (cur?.versionId ?? 0) + 1
@@ -113,7 +113,7 @@ async function writeRound(
       const row = { type, id, version, lastUpdated, method: p.item.mode === 'create' ? 'POST' : 'PUT', content: json, index }
       if (cur) updates.add({ ...row, expected: cur.versionId })
       else inserts.add(row)
-      built.set(p, { stored: stored(type, id, version, lastUpdated, json), resource: stamped, created: !cur || cur.deleted })
+      built.set(p, { stored: storedVersion(type, id, version, lastUpdated, json), resource: stamped, created: !cur || cur.deleted })
     } catch (e) {
       if (!isFhirError(e)) throw e
       outcomes[p.index] = { status: 'failed', error: e }
@@ -123,7 +123,7 @@ async function writeRound(
   for (const [p, b] of built) {
     const ref = `${b.stored.resourceType}/${b.stored.id}`
     if (written.has(ref)) outcomes[p.index] = { status: b.created ? 'created' : 'updated', stored: b.stored, resource: b.resource }
-    else if (p.item.mode === 'create') outcomes[p.index] = { status: 'failed', error: conflict(`Id ${ref} is taken; a create needs a new id`) }
+    else if (p.item.mode === 'create') outcomes[p.index] = { status: 'failed', error: idTaken(ref) }
     else if (p.item.mode === 'put' && p.item.ifMatch !== undefined) outcomes[p.index] = { status: 'failed', error: lostRace(ref, p.item.ifMatch) }
     else if (++p.attempts >= MAX_ROUNDS) outcomes[p.index] = { status: 'failed', error: conflict(`Too many concurrent writes to ${ref}; retry`) }
     else {
@@ -229,7 +229,4 @@ function lostRace(ref: string, ifMatch: string): FhirError {
   return preconditionFailed(`Version conflict on ${ref}: version ${ifMatch} was replaced by a concurrent write; read it again and retry`, 'MSG_VERSION_AWARE_CONFLICT')
 }
 
-function stored(resourceType: string, id: string, versionId: number, lastUpdated: Date, json: string): StoredResource {
-  return { resourceType, id, versionId: String(versionId), lastUpdated: lastUpdated.toISOString(), deleted: false, json }
-}
 

@@ -29,9 +29,10 @@ export type WriteOne<T = Resource> = (tenantId: string, item: T) => Promise<Writ
  * clients went from 33-38% to 45-53% of the minimal server's rate (bench/run.ts, three runs each);
  * 12 was worse again.
  *
- * Each create keeps its own outcome: validation and every other per-item failure reject only its
- * caller (the bulk path reports failures per item), and a batch that fails as a whole (a lost
- * connection) rejects each waiting create with that error, as its own statement would have.
+ * Each create keeps its own outcome: a per-item failure rejects only its caller (the batch writer
+ * reports failures per item; validation fails before a create is queued, prepared-create.ts), and
+ * a batch that fails as a whole (a lost connection) rejects each waiting create with that error,
+ * as its own statement would have.
  */
 export class CreateCoalescer<T = Resource> {
   private readonly queues = new Map<string, Waiting<T>[]>()

@@ -21,7 +21,7 @@ import { searchSystem } from './search/system-search.js'
 import { withTransaction } from './transaction.js'
 import type { HistoryMethod, RequestScope, StoredResource, WriteOptions, WriteResult } from './types.js'
 import { assertValidResource, isResourceType, validateResource } from './validation/index.js'
-import { checkIfMatch, nextLastUpdated, stampMeta } from './versioning.js'
+import { checkIfMatch, idTaken, nextLastUpdated, stampMeta, storedVersion } from './versioning.js'
 import { numberTextOf, restoreNumberText } from './number-text.js'
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/
@@ -138,7 +138,7 @@ class PgRepository implements Repository {
   async insertOne(tenantId: string, p: PreparedCreate): Promise<WriteResult> {
     const type = p.resource.resourceType
     const inserted = await this.store.insertNew({ tenantId, resourceType: type, id: p.id, versionId: 1, lastUpdated: p.lastUpdated, deleted: false, method: 'POST', json: p.json, index: p.index })
-    if (!inserted) throw conflict(`Id ${type}/${p.id} is taken; a create needs a new id`)
+    if (!inserted) throw idTaken(`${type}/${p.id}`)
     this.noteWrite(tenantId, type)
     return { stored: preparedStored(p), created: true, resource: p.resource }
   }
@@ -150,7 +150,7 @@ class PgRepository implements Repository {
     const ref = `${resourceType}/${id}`
     if (!current) throw notFound(`Resource ${ref} is not known`)
     if (current.deleted) throw gone(ref, String(current.versionId), current.lastUpdated.toISOString())
-    return stored(resourceType, id, current.versionId, current.lastUpdated, current.json)
+    return storedVersion(resourceType, id, current.versionId, current.lastUpdated, current.json)
   }
 
   async vread(scope: RequestScope, resourceType: string, id: string, versionId: string): Promise<StoredResource> {
@@ -287,7 +287,7 @@ class PgRepository implements Repository {
       const ok = current ? await this.store.replaceIfVersion(write, current.versionId) : await this.store.insertNew(write)
       if (ok) {
         this.noteWrite(scope.tenantId, resourceType)
-        return { stored: stored(resourceType, id, versionId, lastUpdated, json), created: !current || current.deleted, resource: stamped }
+        return { stored: storedVersion(resourceType, id, versionId, lastUpdated, json), created: !current || current.deleted, resource: stamped }
       }
       // Lost a race: the next round's checkIfMatch answers 412 if the version moved. It may not
       // have: a $reindex re-inserts the row at the same version (src/resources/reindex.ts).
@@ -296,9 +296,6 @@ class PgRepository implements Repository {
   }
 }
 
-function stored(resourceType: string, id: string, versionId: number, lastUpdated: Date, json: string): StoredResource {
-  return { resourceType, id, versionId: String(versionId), lastUpdated: lastUpdated.toISOString(), deleted: false, json }
-}
 
 export function assertKnownType(resourceType: unknown): asserts resourceType is string {
   if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import type { Database } from '../db/database.js'
-import { conflict } from '../errors.js'
 import { BulkRows } from './bulk-rows.js'
 import { insertResources } from './bulk-sql.js'
 import type { BulkWriteOutcome } from './bulk-types.js'
@@ -11,7 +10,7 @@ import { numberTextOf, restoreNumberText } from './number-text.js'
 import { newResourceId } from './resource-id.js'
 import type { StoredResource } from './types.js'
 import { assertValidResource } from './validation/index.js'
-import { stampMeta } from './versioning.js'
+import { idTaken, stampMeta, storedVersion } from './versioning.js'
 
 /**
  * A new resource with everything a create decides before it touches the database: its id, version
@@ -36,9 +35,7 @@ export function prepareCreate(search: SearchConfig, tenantId: string, resource: 
   return { resource: stamped, id, lastUpdated, json, index: indexRowsFor(search, tenantId, stamped) }
 }
 
-export function preparedStored(p: PreparedCreate): StoredResource {
-  return { resourceType: p.resource.resourceType, id: p.id, versionId: '1', lastUpdated: p.lastUpdated.toISOString(), deleted: false, json: p.json }
-}
+export const preparedStored = (p: PreparedCreate): StoredResource => storedVersion(p.resource.resourceType, p.id, 1, p.lastUpdated, p.json)
 
 /** Inserts prepared creates in one statement (bulk-sql.ts); an item whose id was taken fails alone. */
 export async function insertPrepared(db: Kysely<Database>, tenantId: string, items: readonly PreparedCreate[]): Promise<BulkWriteOutcome[]> {
@@ -47,6 +44,6 @@ export async function insertPrepared(db: Kysely<Database>, tenantId: string, ite
   const written = await insertResources(db, tenantId, rows)
   return items.map((p) => {
     const ref = `${p.resource.resourceType}/${p.id}`
-    return written.has(ref) ? { status: 'created', stored: preparedStored(p), resource: p.resource } : { status: 'failed', error: conflict(`Id ${ref} is taken; a create needs a new id`) }
+    return written.has(ref) ? { status: 'created', stored: preparedStored(p), resource: p.resource } : { status: 'failed', error: idTaken(ref) }
   })
 }

@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes'
-import { preconditionFailed } from '../errors.js'
+import { conflict, preconditionFailed, type FhirError } from '../errors.js'
+import type { StoredResource } from './types.js'
 
 /**
  * Version rules (https://hl7.org/fhir/R4/http.html#versioning): versionId is a per-resource
@@ -34,4 +35,14 @@ export function checkIfMatch(ifMatch: string | undefined, currentVersionId: numb
       'MSG_VERSION_AWARE_CONFLICT',
     )
   }
+}
+
+/** The stored form of a live version just written (what a write answers with). */
+export function storedVersion(resourceType: string, id: string, versionId: number, lastUpdated: Date, json: string): StoredResource {
+  return { resourceType, id, versionId: String(versionId), lastUpdated: lastUpdated.toISOString(), deleted: false, json }
+}
+
+/** A create whose id already exists (a concurrent writer, or a client id): 409. */
+export function idTaken(ref: string): FhirError {
+  return conflict(`Id ${ref} is taken; a create needs a new id`)
 }

@@ -14,6 +14,12 @@ export interface CompiledExpression {
   readonly evaluate: Evaluator
   /** Static type of the values, when every part resolved to one type (composite components need it). */
   readonly valueType?: string
+  /**
+   * The keys of the input object that the expression can read first, when it is a simple path (or
+   * a union of them) starting with a child step: without any of them it yields nothing, and
+   * extraction skips it unevaluated (most of a type's parameters are absent from a resource).
+   */
+  readonly rootKeys?: readonly string[]
 }
 
 /**
@@ -32,8 +38,10 @@ export function compileExpression(expression: string, rootType: string): Compile
   const valueType = types.size === 1 ? [...types][0] : undefined
   if (compiled.length === 1) return compiled[0]!
   const evaluators = compiled.map((c) => c.evaluate)
+  const rootKeys = compiled.every((c) => c.rootKeys) ? [...new Set(compiled.flatMap((c) => c.rootKeys!))] : undefined
   return {
     valueType,
+    rootKeys,
     evaluate: (input) => {
       const out: TypedValue[] = []
       for (const evaluate of evaluators) for (const v of evaluate(input)) out.push(v)
@@ -93,7 +101,9 @@ function compileSimplePath(raw: string, rootType: string): CompiledExpression | 
     return undefined
   }
   const valueType = types.length === 1 ? types[0] : undefined
-  return { valueType, evaluate: (input) => walk(steps, input) }
+  const first = steps[0]
+  const rootKeys = first?.kind === 'child' ? first.alternatives.map((a) => a.key) : undefined
+  return { valueType, rootKeys, evaluate: (input) => walk(steps, input) }
 }
 
 function childAlternatives(type: string, name: string, castTo: string | undefined): { key: string; type: string }[] | undefined {

@@ -68,6 +68,7 @@ function addParamRows(rows: IndexRows, params: TypeSearchParams, resource: Resou
   const input = typedResource(resource)
   for (const def of params.indexed) {
     if (options.isContained && def.components) continue
+    if (def.rootKeys && !hasAnyKey(resource, def.rootKeys)) continue
     const values = evaluate(def, input)
     if (!values.length) continue
     if (def.components) {
@@ -101,6 +102,11 @@ function indexComposite(rows: IndexRows, def: SearchParamDef, elements: TypedVal
       for (const value of values[i]!) indexer(rows, `${def.code}#${i}`, ord, value, ctx, { sortable: false })
     })
   })
+}
+
+function hasAnyKey(resource: object, keys: readonly string[]): boolean {
+  for (const key of keys) if ((resource as Record<string, unknown>)[key] !== undefined) return true
+  return false
 }
 
 function evaluate(def: SearchParamDef, input: TypedValue): TypedValue[] {

@@ -22,7 +22,7 @@ const DATE = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/
  * letter or digit. The query side splits its value the same way, so `8867-4` finds `8867-4`.
  */
 export function textWords(text: string): string[] {
-  if (ASCII.test(text)) return asciiWords(text, false)
+  if (ASCII.test(text)) return asciiWords(text)
   return normalizeText(text)
     .split(SEPARATORS)
     .filter((w) => w.length > 0 && w.length <= MAX_WORD_LENGTH)
@@ -31,16 +31,26 @@ export function textWords(text: string): string[] {
 const ASCII = /^[\x00-\x7f]*$/
 const SEPARATORS = /[^\p{L}\p{N}]+/u
 
-/**
- * textWords of ASCII text in one pass over its lower-cased characters (a-z and 0-9 are its only
- * letters and digits), without the split's intermediate array and filter: the words of a create
- * took 38 of the 142 µs that indexing added to the server's main thread per create at 16 clients.
- * With `markup`, XHTML tags separate words as narrativeText's `<[^>]*>` does: from a `<` to the
- * next `>`, and a `<` never closed is a separator.
- */
-function asciiWords(text: string, markup: boolean): string[] {
-  const lower = text.toLowerCase()
+/** Where a scan puts the words it finds; `false` stops the scan. */
+interface WordSink {
+  add(word: string): boolean
+}
+
+/** textWords of ASCII text as an array (the query side splits its values with textWords too). */
+function asciiWords(text: string): string[] {
   const words: string[] = []
+  scanAsciiWords(text, false, { add: (word) => words.push(word) > 0 })
+  return words
+}
+
+/**
+ * The words of ASCII text in one pass over its lower-cased characters (a-z and 0-9 are its only
+ * letters and digits), handed to `sink` as found: no split, no intermediate array. With `markup`,
+ * XHTML tags separate words as narrativeText's `<[^>]*>` does: from a `<` to the next `>`, and a
+ * `<` never closed is a separator.
+ */
+function scanAsciiWords(text: string, markup: boolean, sink: WordSink): void {
+  const lower = text.toLowerCase()
   let start = -1
   for (let i = 0; i <= lower.length; i++) {
     const c = i < lower.length ? lower.charCodeAt(i) : 32
@@ -49,7 +59,7 @@ function asciiWords(text: string, markup: boolean): string[] {
       continue
     }
     if (start >= 0) {
-      if (i - start <= MAX_WORD_LENGTH) words.push(lower.slice(start, i))
+      if (i - start <= MAX_WORD_LENGTH && !sink.add(lower.slice(start, i))) return
       start = -1
     }
     if (markup && c === 60) {
@@ -57,14 +67,35 @@ function asciiWords(text: string, markup: boolean): string[] {
       if (end >= 0) i = end
     }
   }
-  return words
 }
 
-/** The words of an XHTML narrative: markup and the common entities as narrativeText reads them. */
-function narrativeWords(div: string): string[] {
+/** The narrative's distinct words among its first MAX_WORDS. */
+class NarrativeWords implements WordSink {
+  readonly words = new Set<string>()
+  private seen = 0
+  add(word: string): boolean {
+    if (this.seen++ >= MAX_WORDS) return false
+    this.words.add(word)
+    return true
+  }
+}
+
+/** The content's words the narrative lacks, until both hold MAX_WORDS. */
+class ExtraWords implements WordSink {
+  readonly words = new Set<string>()
+  constructor(private readonly narrative: ReadonlySet<string>) {}
+  add(word: string): boolean {
+    if (this.narrative.size + this.words.size >= MAX_WORDS) return false
+    if (!this.narrative.has(word)) this.words.add(word)
+    return true
+  }
+}
+
+/** Scans `text` (already stripped of markup unless `markup`) into `sink`, on the ASCII path when it can. */
+function scanWords(text: string, markup: boolean, sink: WordSink): void {
   // Entities can decode to anything: only markup without them takes the one-pass path.
-  if (ASCII.test(div) && !div.includes('&')) return asciiWords(div, true)
-  return textWords(narrativeText(div))
+  if (ASCII.test(text) && !(markup && text.includes('&'))) return scanAsciiWords(text, markup, sink)
+  for (const word of textWords(markup ? narrativeText(text) : text)) if (!sink.add(word)) return
 }
 
 /**
@@ -76,15 +107,14 @@ function narrativeWords(div: string): string[] {
  */
 export function indexFullText(rows: IndexRows, resource: Resource): void {
   const div = (resource as { text?: { div?: unknown } }).text?.div
-  const narrative = new Set(typeof div === 'string' ? narrativeWords(div).slice(0, MAX_WORDS) : [])
+  const narrativeSink = new NarrativeWords()
+  if (typeof div === 'string') scanWords(div, true, narrativeSink)
+  const narrative = narrativeSink.words
   // Every string of the resource as one text (a space never joins two words): one normalisation and
   // one split instead of one per string, the bulk of this function's time on a typical resource.
-  const content = collectStrings(resource, [], 0).join(' ')
-  const extra = new Set<string>()
-  for (const word of textWords(content)) {
-    if (narrative.size + extra.size >= MAX_WORDS) break
-    if (!narrative.has(word)) extra.add(word)
-  }
+  const extraSink = new ExtraWords(narrative)
+  scanWords(collectStrings(resource, [], 0).join(' '), false, extraSink)
+  const extra = extraSink.words
   // A narrative generated from the resource holds every word of it: one row then answers both
   // parameters, half the rows and GIN entries of a create.
   if (extra.size === 0 && narrative.size > 0) return rows.addText(TEXT_AND_CONTENT, [...narrative])

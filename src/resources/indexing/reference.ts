@@ -19,21 +19,20 @@ import { indexTokenValue } from './token.js'
  */
 export function indexReferenceValue(rows: IndexRows, param: string, ord: number, typed: TypedValue, ctx: IndexContext, _options?: { sortable: boolean }) {
   const { value } = typed
-  const add = (refType: string | null, refId: string) => rows.addReference(param, ord, refType, refId)
   if (typeof value === 'string') {
-    if (value) add(null, clip(value.split('|')[0]!))
+    if (value) rows.addReference(param, ord, null, clip(value.split('|')[0]!))
     return
   }
   if (typeof value !== 'object' || value === null) return
   const v = value as { reference?: unknown; identifier?: unknown; resourceType?: unknown; id?: unknown }
-  if (typeof v.resourceType === 'string' && typeof v.id === 'string') return add(v.resourceType, v.id)
+  if (typeof v.resourceType === 'string' && typeof v.id === 'string') return rows.addReference(param, ord, v.resourceType, v.id)
   if (typeof v.reference === 'string' && v.reference.startsWith('#')) {
     const type = ctx.contained?.get(v.reference.slice(1))
-    if (type) add(type, v.reference)
+    if (type) rows.addReference(param, ord, type, v.reference)
   } else if (typeof v.reference === 'string' && v.reference !== '') {
     const local = localTarget(v.reference, ctx)
-    if (local) add(local.type, local.id)
-    else add(null, clip(v.reference))
+    if (local) rows.addReference(param, ord, local.type, local.id)
+    else rows.addReference(param, ord, null, clip(v.reference))
   }
   if (typeof v.identifier === 'object' && v.identifier !== null) {
     indexTokenValue(rows, `${param}:identifier`, ord, { type: 'Identifier', value: v.identifier })

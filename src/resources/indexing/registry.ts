@@ -105,14 +105,14 @@ export class SearchParamRegistry {
     if (!sp.expression || (type === 'special' && code !== 'near')) return undefined
     const compiled = compileExpression(sp.expression, resourceType)
     if (!compiled) return undefined
-    if (type !== 'composite') return { ...base, expression: sp.expression, evaluate: compiled.evaluate }
+    if (type !== 'composite') return { ...base, expression: sp.expression, evaluate: compiled.evaluate, rootKeys: compiled.rootKeys }
     const components: CompositeComponent[] = []
     for (const c of sp.component ?? []) {
       const componentType = this.definitionByUrl(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
       if (!componentType || !c.expression || componentType === ('composite' as string) || componentType === ('special' as string)) return undefined
       components.push({ type: componentType, evaluate: componentEvaluator(c.expression), expression: c.expression, definition: c.definition })
     }
-    return components.length ? { ...base, expression: sp.expression, evaluate: compiled.evaluate, components } : undefined
+    return components.length ? { ...base, expression: sp.expression, evaluate: compiled.evaluate, rootKeys: compiled.rootKeys, components } : undefined
   }
 }
 

@@ -46,44 +46,78 @@ export class IndexRows {
 
   addString(param: string, ord: number, value: string, exact: string) {
     if (!this.isNew(`s\0${param}\0${ord}\0${exact}`)) return
-    push(this.string, { param, ord, value, exact })
+    const t = this.string
+    t.param.push(param)
+    t.ord.push(ord)
+    t.value.push(value)
+    t.exact.push(exact)
   }
 
   addToken(param: string, ord: number, t: { system: string | null; code: string | null; display: string | null; typeSystem?: string | null; typeCode?: string | null }) {
     const typeSystem = t.typeSystem ?? null
     const typeCode = t.typeCode ?? null
     if (!this.isNew(`t\0${param}\0${ord}\0${t.system}\0${t.code}\0${t.display}\0${typeSystem}\0${typeCode}`)) return
-    push(this.token, { param, ord, system: t.system, code: t.code, display: t.display, typeSystem, typeCode })
+    const x = this.token
+    x.param.push(param)
+    x.ord.push(ord)
+    x.system.push(t.system)
+    x.code.push(t.code)
+    x.display.push(t.display)
+    x.typeSystem.push(typeSystem)
+    x.typeCode.push(typeCode)
   }
 
   addReference(param: string, ord: number, refType: string | null, refId: string) {
     if (!this.isNew(`r\0${param}\0${ord}\0${refType}\0${refId}`)) return
-    push(this.reference, { param, ord, refType, refId })
+    const t = this.reference
+    t.param.push(param)
+    t.ord.push(ord)
+    t.refType.push(refType)
+    t.refId.push(refId)
   }
 
   addDate(param: string, ord: number, low: string, high: string) {
     if (!this.isNew(`d\0${param}\0${ord}\0${low}\0${high}`)) return
-    push(this.date, { param, ord, low, high })
+    const t = this.date
+    t.param.push(param)
+    t.ord.push(ord)
+    t.low.push(low)
+    t.high.push(high)
   }
 
   addNumber(param: string, ord: number, low: string, high: string) {
     if (!this.isNew(`n\0${param}\0${ord}\0${low}\0${high}`)) return
-    push(this.number, { param, ord, low, high })
+    const t = this.number
+    t.param.push(param)
+    t.ord.push(ord)
+    t.low.push(low)
+    t.high.push(high)
   }
 
   addQuantity(param: string, ord: number, q: { low: string; high: string; system: string | null; code: string | null; unit: string | null }) {
     if (!this.isNew(`q\0${param}\0${ord}\0${q.low}\0${q.high}\0${q.system}\0${q.code}\0${q.unit}`)) return
-    push(this.quantity, { param, ord, ...q })
+    const t = this.quantity
+    t.param.push(param)
+    t.ord.push(ord)
+    t.low.push(q.low)
+    t.high.push(q.high)
+    t.system.push(q.system)
+    t.code.push(q.code)
+    t.unit.push(q.unit)
   }
 
   addUri(param: string, ord: number, value: string) {
     if (!this.isNew(`u\0${param}\0${ord}\0${value}`)) return
-    push(this.uri, { param, ord, value })
+    this.uri.param.push(param)
+    this.uri.ord.push(ord)
+    this.uri.value.push(value)
   }
 
   /** The full-text words of `_text`, `_content` or both (normalised, no spaces inside a word). */
   addText(param: '_text' | '_content' | typeof TEXT_AND_CONTENT, words: readonly string[]) {
-    if (words.length) push(this.text, { param, words: words.join(' ') })
+    if (!words.length) return
+    this.text.param.push(param)
+    this.text.words.push(words.join(' '))
   }
 
   /**
@@ -108,7 +142,9 @@ export class IndexRows {
     const i = this.sortIndex.get(param)
     if (i === undefined) {
       this.sortIndex.set(param, this.sort.param.length)
-      push(this.sort, { param, lo, hi })
+      this.sort.param.push(param)
+      this.sort.lo.push(lo)
+      this.sort.hi.push(hi)
       return
     }
     if (lo < this.sort.lo[i]!) this.sort.lo[i] = lo
@@ -132,7 +168,3 @@ export class IndexRows {
 }
 
 const VALUE_FIELDS = ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const
-
-function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyof T]: T[K][number] }) {
-  for (const key of Object.keys(columns) as (keyof T)[]) (columns[key] as unknown[]).push(row[key])
-}

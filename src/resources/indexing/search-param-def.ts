@@ -33,6 +33,8 @@ export interface SearchParamDef {
   readonly expression?: string
   /** Undefined for `_id`/`_lastUpdated` (resource columns) and parameters without an expression. */
   readonly evaluate?: Evaluator
+  /** Root keys a resource needs for `evaluate` to find anything (expression.ts CompiledExpression.rootKeys); undefined: always evaluate. */
+  readonly rootKeys?: readonly string[]
   readonly column?: ResourceColumn
   /** Target resource types of a reference parameter. */
   readonly targets?: readonly string[]

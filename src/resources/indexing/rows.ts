@@ -39,9 +39,9 @@ export class IndexRows {
   private readonly seen = new Set<string>()
 
   private isNew(key: string): boolean {
-    if (this.seen.has(key)) return false
-    this.seen.add(key)
-    return true
+    // One hash lookup instead of has() then add().
+    const before = this.seen.size
+    return this.seen.add(key).size !== before
   }
 
   addString(param: string, ord: number, value: string, exact: string) {

@@ -113,9 +113,12 @@ describe('indexing: contained resources', () => {
       return rows.map((r) => r['QUERY PLAN']).join('\n')
     }
     // Alone, the markers come from the lookup index: on PostgreSQL 15 one (tenant, type, param) range
-    // per container type; PGlite's PostgreSQL 17 may instead test param inside one tenant range of it.
+    // per container type; PGlite's PostgreSQL 17 may instead test param inside one tenant range of it,
+    // as an index scan or (the freshly inserted rows not yet all-visible) a bitmap index scan.
     const markersOnly = await explain('_contained=true')
-    expect(markersOnly).toMatch(/Index (Only )?Scan using search_token_lookup on search_token m[^\n]*\n\s+Index Cond: [^\n]*param = 'Patient#'/)
+    expect(markersOnly).toMatch(
+      /(Index (Only )?Scan using search_token_lookup on search_token m|Bitmap Index Scan on search_token_lookup)[^\n]*\n\s+Index Cond: [^\n]*param = 'Patient#'/,
+    )
     // With a criterion, whichever side is narrower drives; the marker is still an index probe by type.
     const withCriterion = await explain('family=Taylor&_contained=true')
     expect(withCriterion).toMatch(/Index (Only )?Scan using search_token_(lookup|resource) on search_token m[^\n]*\n\s+Index Cond: [^\n]*resource_type = ct\.t/)

@@ -39,18 +39,24 @@ const BODY_SEPARATOR = '\u001e'
 const bodies = (param: string) => `(string_to_array(${param}, chr(30)))[2:]`
 const joinBodies = (contents: readonly string[]) => BODY_SEPARATOR + contents.join(BODY_SEPARATOR)
 
-/** Index inserts gated on the CTE `cur` (the resource rows this statement really wrote), one per table of `fields`. */
+/**
+ * Index inserts gated on the CTE `cur` (the resource rows this statement really wrote), one per
+ * table of `fields`. Each row names its resource by `owner`, the resource's position in `input`.
+ */
 function indexInsertCtes(next: (t: string) => string, fields: readonly IndexField[]): string {
   return fields
     .map((field) => {
       const { table, columns } = INDEX_TABLES[field]
       const names = columns.map(([c]) => c)
-      const arrays = ['text', 'text', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
+      const arrays = ['int4', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
       const insert = `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
-      SELECT $1, u.* FROM unnest(${arrays.join(', ')}) AS u(resource_type, id, ${names.join(', ')})
-      WHERE (u.resource_type, u.id) IN (SELECT resource_type, id FROM cur))`
-      // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: type, param, low, high.
-      return field === 'date' ? `${insert}, ${spanRaiseCte('span', `(SELECT $1::text AS tenant_id, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[4]}, ${arrays[5]}) AS p(resource_type, param, low, high)) AS u`)}` : insert
+      SELECT $1, i.resource_type, i.id, ${names.map((c) => `u.${c}`).join(', ')}
+      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN input i ON i.n = u.owner
+      WHERE (i.resource_type, i.id) IN (SELECT resource_type, id FROM cur))`
+      // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: owner, param, low, high.
+      const dateRows = `(SELECT $1::text AS tenant_id, i.resource_type, p.param, p.low, p.high
+        FROM unnest(${arrays[0]}, ${arrays[1]}, ${arrays[3]}, ${arrays[4]}) AS p(owner, param, low, high) JOIN input i ON i.n = p.owner) AS u`
+      return field === 'date' ? `${insert}, ${spanRaiseCte('span', dateRows)}` : insert
     })
     .join('\n')
 }
@@ -60,7 +66,7 @@ const insertSql = (fields: readonly IndexField[]) => {
   const next = params(2)
   const input = [next('text[]'), next('text[]'), next('int4[]'), next('timestamptz[]'), next('text[]'), bodies(next('text'))]
   return `WITH input AS (
-      SELECT * FROM unnest(${input.join(', ')}) AS u(resource_type, id, version_id, last_updated, method, content)
+      SELECT * FROM unnest(${input.join(', ')}) WITH ORDINALITY AS u(resource_type, id, version_id, last_updated, method, content, n)
     ), cur AS (
       INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, deleted, content)
       SELECT $1, resource_type, id, version_id, last_updated, false, content FROM input
@@ -88,7 +94,7 @@ const updateSql = (fields: readonly IndexField[]) => {
   // Old rows can be in any table, whatever the new versions hold.
   const deletes = INDEX_FIELDS.map((f) => `, d_${f} AS (DELETE FROM ${INDEX_TABLES[f].table} WHERE ctid = ANY(${rowsOf(INDEX_TABLES[f].table, 'cur')}))`).join('\n')
   return `WITH input AS (
-      SELECT * FROM unnest(${input.join(', ')}) AS u(resource_type, id, version_id, expected, last_updated, method, content)
+      SELECT * FROM unnest(${input.join(', ')}) WITH ORDINALITY AS u(resource_type, id, version_id, expected, last_updated, method, content, n)
     ), target AS (
       SELECT i.*, x.row_ctid FROM input i
       CROSS JOIN LATERAL (SELECT ctid AS row_ctid FROM resource WHERE tenant_id = $1 AND resource_type = i.resource_type AND id = i.id AND version_id = i.expected) x
@@ -126,16 +132,16 @@ const MATCH_IDENTIFIERS_SQL = `SELECT k.n::int AS n, m.id
 
 /** The index tables holding rows in this batch: a statement names only those (no empty INSERT to start up). */
 function fieldsWithRows(rows: BulkRows): IndexField[] {
-  return INDEX_FIELDS.filter((field) => rows.index[field].rid!.length > 0)
+  return INDEX_FIELDS.filter((field) => rows.index[field].owner!.length > 0)
 }
 
 type Column = readonly (string | number | null)[]
 
 function indexParams(rows: BulkRows, fields: readonly IndexField[]): string[] {
-  // Per table: the row owners' types and ids, then its columns, in `fields` order.
+  // Per table: the rows' owners, then its columns, in `fields` order.
   return fields.flatMap((field) => {
     const source = rows.index[field]
-    return [source.rtype!, source.rid!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
+    return [source.owner!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
   })
 }
 

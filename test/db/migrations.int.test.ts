@@ -76,4 +76,19 @@ describe('migrations', () => {
     const lookups = others.filter((r) => r.index_name !== 'search_text_resource' && !r.index_name.startsWith('search_date_span'))
     expect(lookups.filter((r) => !(r.options ?? []).includes('deduplicate_items=off')).map((r) => r.index_name)).toEqual([])
   })
+
+  it('compare every key text column of the resource and search tables bytewise (COLLATE "C", 0018)', async () => {
+    const { rows } = await sql<{ table_name: string; column_name: string; collation: string | null }>`
+      SELECT c.relname AS table_name, a.attname AS column_name, co.collname AS collation
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_collation co ON co.oid = a.attcollation
+      WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.atttypid = 'text'::regtype
+        AND (c.relname IN ('tenant', 'resource', 'resource_history', 'resource_live_count') OR c.relname LIKE 'search\_%')`.execute(db.db)
+    // Stored text that is no key: the JSON, the history's method, a string's display form, the words.
+    const notKeys = new Set(['resource.content', 'resource_history.content', 'resource_history.method', 'search_string.exact', 'search_text.words', 'tenant.name', 'tenant.organization_id'])
+    const keys = rows.filter((r) => !notKeys.has(`${r.table_name}.${r.column_name}`))
+    expect(keys.length).toBeGreaterThan(50)
+    expect(keys.filter((r) => r.collation !== 'C').map((r) => `${r.table_name}.${r.column_name} (${r.collation})`)).toEqual([])
+  })
 })

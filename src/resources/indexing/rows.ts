@@ -36,68 +36,91 @@ export class IndexRows {
   /** Full-text words per parameter (`_text`, `_content`): one row each, words separated by single spaces. */
   readonly text = { param: [] as string[], words: [] as string[] }
 
-  private readonly seen = new Set<string>()
+  /** Per table past LINEAR_DEDUP_ROWS rows: the keys of its rows, for the duplicate check. */
+  private keys: Map<ValueField, Set<string>> | undefined
 
-  private isNew(key: string): boolean {
-    // One hash lookup instead of has() then add().
-    const before = this.seen.size
-    return this.seen.add(key).size !== before
+  /**
+   * Whether the row just pushed onto `field`'s table repeats an earlier one (the caller then pops
+   * it). A resource's table holds a few rows, so comparing their columns beats building a key
+   * string per row and hashing it (a Set of keys was ~9% of extraction); a large table switches to
+   * keys so a resource with thousands of rows stays linear.
+   */
+  private repeatsLast(field: ValueField): boolean {
+    const table = this[field] as unknown as Columns
+    const columns = DEDUP_COLUMNS[field]
+    const last = table.param!.length - 1
+    if (last < LINEAR_DEDUP_ROWS) {
+      for (let i = 0; i < last; i++) if (sameRow(table, columns, i, last)) return true
+      return false
+    }
+    this.keys ??= new Map()
+    let keys = this.keys.get(field)
+    if (!keys) {
+      keys = new Set()
+      for (let i = 0; i < last; i++) keys.add(rowKey(table, columns, i))
+      this.keys.set(field, keys)
+    }
+    const before = keys.size
+    return keys.add(rowKey(table, columns, last)).size === before
+  }
+
+  private dropRepeat(field: ValueField): void {
+    if (!this.repeatsLast(field)) return
+    const table = this[field] as unknown as Columns
+    for (const key in table) table[key]!.pop()
   }
 
   // Each add pushes its columns one by one: a generic push over Object.keys(columns) was ~5% of
   // extraction, which runs on every create.
   addString(param: string, ord: number, value: string, exact: string) {
-    if (!this.isNew(`s\0${param}\0${ord}\0${exact}`)) return
     const t = this.string
     t.param.push(param)
     t.ord.push(ord)
     t.value.push(value)
     t.exact.push(exact)
+    this.dropRepeat('string')
   }
 
   addToken(param: string, ord: number, t: { system: string | null; code: string | null; display: string | null; typeSystem?: string | null; typeCode?: string | null }) {
-    const typeSystem = t.typeSystem ?? null
-    const typeCode = t.typeCode ?? null
-    if (!this.isNew(`t\0${param}\0${ord}\0${t.system}\0${t.code}\0${t.display}\0${typeSystem}\0${typeCode}`)) return
     const x = this.token
     x.param.push(param)
     x.ord.push(ord)
     x.system.push(t.system)
     x.code.push(t.code)
     x.display.push(t.display)
-    x.typeSystem.push(typeSystem)
-    x.typeCode.push(typeCode)
+    x.typeSystem.push(t.typeSystem ?? null)
+    x.typeCode.push(t.typeCode ?? null)
+    this.dropRepeat('token')
   }
 
   addReference(param: string, ord: number, refType: string | null, refId: string) {
-    if (!this.isNew(`r\0${param}\0${ord}\0${refType}\0${refId}`)) return
     const t = this.reference
     t.param.push(param)
     t.ord.push(ord)
     t.refType.push(refType)
     t.refId.push(refId)
+    this.dropRepeat('reference')
   }
 
   addDate(param: string, ord: number, low: string, high: string) {
-    if (!this.isNew(`d\0${param}\0${ord}\0${low}\0${high}`)) return
     const t = this.date
     t.param.push(param)
     t.ord.push(ord)
     t.low.push(low)
     t.high.push(high)
+    this.dropRepeat('date')
   }
 
   addNumber(param: string, ord: number, low: string, high: string) {
-    if (!this.isNew(`n\0${param}\0${ord}\0${low}\0${high}`)) return
     const t = this.number
     t.param.push(param)
     t.ord.push(ord)
     t.low.push(low)
     t.high.push(high)
+    this.dropRepeat('number')
   }
 
   addQuantity(param: string, ord: number, q: { low: string; high: string; system: string | null; code: string | null; unit: string | null }) {
-    if (!this.isNew(`q\0${param}\0${ord}\0${q.low}\0${q.high}\0${q.system}\0${q.code}\0${q.unit}`)) return
     const t = this.quantity
     t.param.push(param)
     t.ord.push(ord)
@@ -106,13 +129,15 @@ export class IndexRows {
     t.system.push(q.system)
     t.code.push(q.code)
     t.unit.push(q.unit)
+    this.dropRepeat('quantity')
   }
 
   addUri(param: string, ord: number, value: string) {
-    if (!this.isNew(`u\0${param}\0${ord}\0${value}`)) return
-    this.uri.param.push(param)
-    this.uri.ord.push(ord)
-    this.uri.value.push(value)
+    const t = this.uri
+    t.param.push(param)
+    t.ord.push(ord)
+    t.value.push(value)
+    this.dropRepeat('uri')
   }
 
   /** The full-text words of `_text`, `_content` or both (normalised, no spaces inside a word). */
@@ -170,3 +195,41 @@ export class IndexRows {
 }
 
 const VALUE_FIELDS = ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const
+type ValueField = (typeof VALUE_FIELDS)[number]
+type Columns = Record<string, unknown[]>
+
+/** Up to this many rows a table's duplicate check compares columns; past it, keys in a Set. */
+const LINEAR_DEDUP_ROWS = 32
+
+/**
+ * The columns that make two rows of a table the same row, the likeliest to differ first. A string
+ * row's `value` is a function of its `exact`, so `exact` decides.
+ */
+const DEDUP_COLUMNS: Record<ValueField, readonly string[]> = {
+  string: ['exact', 'param', 'ord'],
+  token: ['code', 'param', 'system', 'display', 'ord', 'typeSystem', 'typeCode'],
+  reference: ['refId', 'param', 'refType', 'ord'],
+  date: ['low', 'high', 'param', 'ord'],
+  number: ['low', 'high', 'param', 'ord'],
+  quantity: ['low', 'param', 'code', 'system', 'high', 'unit', 'ord'],
+  uri: ['value', 'param', 'ord'],
+}
+
+function sameRow(table: Columns, columns: readonly string[], i: number, j: number): boolean {
+  for (const c of columns) {
+    const column = table[c]!
+    if (column[i] !== column[j]) return false
+  }
+  return true
+}
+
+/** A row's identity as one string (NUL never occurs in indexed text), null and '' kept apart. */
+function rowKey(table: Columns, columns: readonly string[], i: number): string {
+  let key = ''
+  for (const c of columns) {
+    const v = table[c]![i]
+    key += v === null ? '\u0001' : `\u0002${String(v)}`
+    key += '\0'
+  }
+  return key
+}

@@ -86,3 +86,51 @@ describe('full-text words', () => {
     expect(textWords('Zoë & José')).toEqual(['zoe', 'jose'])
   })
 })
+
+describe('duplicate rows of one resource', () => {
+  const token = (code: string | null, display: string | null = null, system: string | null = 'http://s') => ({ system, code, display })
+
+  it('drops a repeated row and keeps rows that differ in any column, null apart from a value', () => {
+    const rows = new IndexRows()
+    rows.addToken('code', 0, token('a'))
+    rows.addToken('code', 0, token('a'))
+    rows.addToken('code', 1, token('a'))
+    rows.addToken('code', 0, token('a', 'x'))
+    rows.addToken('code', 0, token('a', null, null))
+    rows.addToken('category', 0, token('a'))
+    rows.addToken('code', 0, { ...token('a'), typeSystem: 'http://t', typeCode: 'MR' })
+    rows.addToken('code', 0, { ...token('a'), typeSystem: 'http://t', typeCode: 'MR' })
+    expect(rows.token.param).toEqual(['code', 'code', 'code', 'code', 'category', 'code'])
+    expect(rows.token.ord).toEqual([0, 1, 0, 0, 0, 0])
+    expect(rows.token.display).toEqual([null, null, 'x', null, null, null])
+    expect(rows.token.system).toEqual(['http://s', 'http://s', 'http://s', null, 'http://s', 'http://s'])
+    expect(rows.token.typeCode).toEqual([null, null, null, null, null, 'MR'])
+    rows.addString('name', 0, 'jose', 'José')
+    rows.addString('name', 0, 'jose', 'José')
+    rows.addString('name', 0, 'jose', 'Jose')
+    expect(rows.string.exact).toEqual(['José', 'Jose'])
+    rows.addQuantity('value-quantity', 0, { low: '1', high: '1', system: 'u', code: 'g', unit: null })
+    rows.addQuantity('value-quantity', 0, { low: '1', high: '1', system: 'u', code: 'g', unit: 'gram' })
+    rows.addQuantity('value-quantity', 0, { low: '1', high: '1', system: 'u', code: 'g', unit: null })
+    expect(rows.quantity.unit).toEqual([null, 'gram'])
+  })
+
+  it('keeps every column of a table aligned when a large table checks by key', () => {
+    // Past 32 rows a table's check switches from comparing columns to a set of keys: the rows
+    // already there must count, and a duplicate must leave no half row behind.
+    const rows = new IndexRows()
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 50; i++) rows.addToken('code', 0, token(`c${i}`, i % 2 ? `d${i}` : null))
+    for (let i = 0; i < 50; i++) rows.addToken('code', 0, token(`c${i}`, `other`))
+    const t = rows.token
+    expect(t.param.length).toBe(100)
+    for (const column of Object.values(t)) expect(column.length).toBe(100)
+    expect(new Set(t.code.map((c, i) => `${c}|${t.display[i]}`)).size).toBe(100)
+    expect(t.code.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `c${i}`))
+    expect(t.display.slice(48, 52)).toEqual([null, 'd49', 'other', 'other'])
+    // i and i + 40 make the same row (same parity, same id): the last 20 repeat rows past the 32nd.
+    for (let i = 0; i < 60; i++) rows.addReference('subject', 0, i % 2 ? null : 'Patient', `p${i % 40}`)
+    expect(rows.reference.refId).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`))
+    expect(rows.reference.refType.filter((x) => x === null).length).toBe(20)
+    expect(rows.reference.param.length).toBe(40)
+  })
+})

@@ -1,6 +1,7 @@
 import type { TypedValue } from '@medplum/core'
 import { parseDateRange } from '../dates.js'
 import type { IndexRows } from './rows.js'
+import { isoInstant } from './iso-instant.js'
 import { dateSortKey } from './sort-key.js'
 
 /**
@@ -59,5 +60,5 @@ function range(text: string): [number, number] | undefined {
 function pgTimestamp(ms: number): string {
   if (ms === -Infinity) return '-infinity'
   if (ms === Infinity) return 'infinity'
-  return new Date(ms).toISOString()
+  return isoInstant(ms)
 }

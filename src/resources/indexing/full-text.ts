@@ -31,77 +31,15 @@ export function textWords(text: string): string[] {
 const ASCII = /^[\x00-\x7f]*$/
 const SEPARATORS = /[^\p{L}\p{N}]+/u
 
-/**
- * Where a scan puts the words it finds: the word is `text.slice(start, end)`, `hash` its wordHash.
- * The scan hands over positions, not strings, so a word already seen costs no allocation. `false`
- * stops the scan.
- */
+/** Where a scan puts the words it finds; `false` stops the scan. */
 interface WordSink {
-  add(text: string, start: number, end: number, hash: number): boolean
+  add(word: string): boolean
 }
-
-/** The hash the one-pass scan computes as it reads a word's characters. */
-function wordHash(word: string): number {
-  let h = 0
-  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) | 0
-  return h
-}
-
-/**
- * Distinct words in first-seen order, looked up by position in a scanned text: a Set of sliced
- * strings made a string and hashed it for every word of a resource (~170 for a lab Observation
- * with a narrative, ~45 distinct), the largest part of index-row extraction.
- */
-class WordSet {
-  readonly list: string[] = []
-  private readonly byHash = new Map<number, string | string[]>()
-
-  get size(): number {
-    return this.list.length
-  }
-
-  has(text: string, start: number, end: number, hash: number): boolean {
-    const found = this.byHash.get(hash)
-    if (found === undefined) return false
-    if (typeof found === 'string') return sameWord(found, text, start, end)
-    for (const w of found) if (sameWord(w, text, start, end)) return true
-    return false
-  }
-
-  /** Adds the word unless present. */
-  add(text: string, start: number, end: number, hash: number): void {
-    const found = this.byHash.get(hash)
-    if (found === undefined) {
-      const word = text.slice(start, end)
-      this.byHash.set(hash, word)
-      this.list.push(word)
-      return
-    }
-    if (typeof found === 'string') {
-      if (sameWord(found, text, start, end)) return
-      const word = text.slice(start, end)
-      this.byHash.set(hash, [found, word])
-      this.list.push(word)
-      return
-    }
-    for (const w of found) if (sameWord(w, text, start, end)) return
-    const word = text.slice(start, end)
-    found.push(word)
-    this.list.push(word)
-  }
-}
-
-const sameWord = (word: string, text: string, start: number, end: number) => word.length === end - start && text.startsWith(word, start)
 
 /** textWords of ASCII text as an array (the query side splits its values with textWords too). */
 function asciiWords(text: string): string[] {
   const words: string[] = []
-  scanAsciiWords(text, false, {
-    add: (lower, start, end) => {
-      words.push(lower.slice(start, end))
-      return true
-    },
-  })
+  scanAsciiWords(text, false, { add: (word) => words.push(word) > 0 })
   return words
 }
 
@@ -114,19 +52,14 @@ function asciiWords(text: string): string[] {
 function scanAsciiWords(text: string, markup: boolean, sink: WordSink): void {
   const lower = text.toLowerCase()
   let start = -1
-  let hash = 0
   for (let i = 0; i <= lower.length; i++) {
     const c = i < lower.length ? lower.charCodeAt(i) : 32
     if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
-      if (start < 0) {
-        start = i
-        hash = 0
-      }
-      hash = (Math.imul(hash, 31) + c) | 0
+      if (start < 0) start = i
       continue
     }
     if (start >= 0) {
-      if (i - start <= MAX_WORD_LENGTH && !sink.add(lower, start, i, hash)) return
+      if (i - start <= MAX_WORD_LENGTH && !sink.add(lower.slice(start, i))) return
       start = -1
     }
     if (markup && c === 60) {
@@ -138,22 +71,22 @@ function scanAsciiWords(text: string, markup: boolean, sink: WordSink): void {
 
 /** The narrative's distinct words among its first MAX_WORDS. */
 class NarrativeWords implements WordSink {
-  readonly words = new WordSet()
+  readonly words = new Set<string>()
   private seen = 0
-  add(text: string, start: number, end: number, hash: number): boolean {
+  add(word: string): boolean {
     if (this.seen++ >= MAX_WORDS) return false
-    this.words.add(text, start, end, hash)
+    this.words.add(word)
     return true
   }
 }
 
 /** The content's words the narrative lacks, until both hold MAX_WORDS. */
 class ExtraWords implements WordSink {
-  readonly words = new WordSet()
-  constructor(private readonly narrative: WordSet) {}
-  add(text: string, start: number, end: number, hash: number): boolean {
+  readonly words = new Set<string>()
+  constructor(private readonly narrative: ReadonlySet<string>) {}
+  add(word: string): boolean {
     if (this.narrative.size + this.words.size >= MAX_WORDS) return false
-    if (!this.narrative.has(text, start, end, hash)) this.words.add(text, start, end, hash)
+    if (!this.narrative.has(word)) this.words.add(word)
     return true
   }
 }
@@ -162,7 +95,7 @@ class ExtraWords implements WordSink {
 function scanWords(text: string, markup: boolean, sink: WordSink): void {
   // Entities can decode to anything: only markup without them takes the one-pass path.
   if (ASCII.test(text) && !(markup && text.includes('&'))) return scanAsciiWords(text, markup, sink)
-  for (const word of textWords(markup ? narrativeText(text) : text)) if (!sink.add(word, 0, word.length, wordHash(word))) return
+  for (const word of textWords(markup ? narrativeText(text) : text)) if (!sink.add(word)) return
 }
 
 /**
@@ -184,9 +117,9 @@ export function indexFullText(rows: IndexRows, resource: Resource): void {
   const extra = extraSink.words
   // A narrative generated from the resource holds every word of it: one row then answers both
   // parameters, half the rows and GIN entries of a create.
-  if (extra.size === 0 && narrative.size > 0) return rows.addText(TEXT_AND_CONTENT, narrative.list)
-  rows.addText('_text', narrative.list)
-  rows.addText('_content', narrative.size ? narrative.list.concat(extra.list) : extra.list)
+  if (extra.size === 0 && narrative.size > 0) return rows.addText(TEXT_AND_CONTENT, [...narrative])
+  rows.addText('_text', [...narrative])
+  rows.addText('_content', [...narrative, ...extra])
 }
 
 /** The `param` values of the search_text rows that hold the words of `name`. */

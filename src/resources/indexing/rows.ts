@@ -40,13 +40,18 @@ export class IndexRows {
   private keys: Map<ValueField, Set<string>> | undefined
 
   /**
-   * Whether the row just pushed onto `field`'s table repeats an earlier one (the caller then pops
-   * it). A resource's table holds a few rows, so comparing their columns beats building a key
-   * string per row and hashing it (a Set of keys was ~9% of extraction); a large table switches to
-   * keys so a resource with thousands of rows stays linear.
+   * Pops the row just pushed onto `field`'s table when it repeats an earlier one. A resource's
+   * table holds a few rows, so comparing their columns beats building a key string per row and
+   * hashing it (a Set of keys was ~9% of extraction); a large table switches to keys so a resource
+   * with thousands of rows stays linear.
    */
-  private repeatsLast(field: ValueField): boolean {
+  private dropRepeat(field: ValueField): void {
     const table = this[field] as unknown as Columns
+    if (!this.repeatsLast(field, table)) return
+    for (const key in table) table[key]!.pop()
+  }
+
+  private repeatsLast(field: ValueField, table: Columns): boolean {
     const columns = DEDUP_COLUMNS[field]
     const last = table.param!.length - 1
     if (last < LINEAR_DEDUP_ROWS) {
@@ -62,12 +67,6 @@ export class IndexRows {
     }
     const before = keys.size
     return keys.add(rowKey(table, columns, last)).size === before
-  }
-
-  private dropRepeat(field: ValueField): void {
-    if (!this.repeatsLast(field)) return
-    const table = this[field] as unknown as Columns
-    for (const key in table) table[key]!.pop()
   }
 
   // Each add pushes its columns one by one: a generic push over Object.keys(columns) was ~5% of

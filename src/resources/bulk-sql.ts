@@ -50,9 +50,8 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       const names = columns.map(([c]) => c)
       const arrays = ['int4', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
       const insert = `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
-      SELECT $1, i.resource_type, i.id, ${names.map((c) => `u.${c}`).join(', ')}
-      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN input i ON i.n = u.owner
-      WHERE (i.resource_type, i.id) IN (SELECT resource_type, id FROM cur))`
+      SELECT $1, d.resource_type, d.id, ${names.map((c) => `u.${c}`).join(', ')}
+      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN done d ON d.n = u.owner)`
       // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: owner, param, low, high.
       const dateRows = `(SELECT $1::text AS tenant_id, i.resource_type, p.param, p.low, p.high
         FROM unnest(${arrays[0]}, ${arrays[1]}, ${arrays[3]}, ${arrays[4]}) AS p(owner, param, low, high) JOIN input i ON i.n = p.owner) AS u`
@@ -72,9 +71,11 @@ const insertSql = (fields: readonly IndexField[]) => {
       SELECT $1, resource_type, id, version_id, last_updated, false, content FROM input
       ON CONFLICT (tenant_id, resource_type, id) DO NOTHING
       RETURNING resource_type, id
+    ), done AS (
+      SELECT i.* FROM input i JOIN cur USING (resource_type, id)
     ), hist AS (
       INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-      SELECT $1, i.resource_type, i.id, i.version_id, i.last_updated, false, i.method, i.content FROM input i JOIN cur USING (resource_type, id)
+      SELECT $1, resource_type, id, version_id, last_updated, false, method, content FROM done
     )${indexInsertCtes(next, fields)}
     SELECT resource_type, id FROM cur`
 }
@@ -103,9 +104,11 @@ const updateSql = (fields: readonly IndexField[]) => {
       FROM target t
       WHERE r.ctid = t.row_ctid AND r.tenant_id = $1 AND r.resource_type = t.resource_type AND r.id = t.id AND r.version_id = t.expected
       RETURNING r.resource_type, r.id
+    ), done AS (
+      SELECT i.* FROM input i JOIN cur USING (resource_type, id)
     ), hist AS (
       INSERT INTO resource_history (tenant_id, resource_type, id, version_id, last_updated, deleted, method, content)
-      SELECT $1, i.resource_type, i.id, i.version_id, i.last_updated, false, i.method, i.content FROM input i JOIN cur USING (resource_type, id)
+      SELECT $1, resource_type, id, version_id, last_updated, false, method, content FROM done
     )${deletes}${indexInsertCtes(next, fields)}
     SELECT resource_type, id FROM cur`
 }

@@ -49,13 +49,12 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       const { table, columns } = INDEX_TABLES[field]
       const names = columns.map(([c]) => c)
       const arrays = ['int4', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
+      // Date rows also raise search_date_span (date-span-sql.ts), from the rows the insert returns.
+      const returning = field === 'date' ? ' RETURNING tenant_id, resource_type, param, low, high' : ''
       const insert = `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
       SELECT $1, d.resource_type, d.id, ${names.map((c) => `u.${c}`).join(', ')}
-      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN done d ON d.n = u.owner)`
-      // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: owner, param, low, high.
-      const dateRows = `(SELECT $1::text AS tenant_id, i.resource_type, p.param, p.low, p.high
-        FROM unnest(${arrays[0]}, ${arrays[1]}, ${arrays[3]}, ${arrays[4]}) AS p(owner, param, low, high) JOIN input i ON i.n = p.owner) AS u`
-      return field === 'date' ? `${insert}, ${spanRaiseCte('span', dateRows)}` : insert
+      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN done d ON d.n = u.owner${returning})`
+      return field === 'date' ? `${insert}, ${spanRaiseCte('span', `i_${field} u`)}` : insert
     })
     .join('\n')
 }

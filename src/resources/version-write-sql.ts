@@ -76,12 +76,13 @@ const historyCte = `hist AS (
 function insertCte(field: IndexField, next: () => string): string {
   const { table, columns } = INDEX_TABLE_COLUMNS[field]
   const arrays = columns.map(([, , pgType]) => `${next()}::${pgType}[]`)
+  const name = `i${INDEX_FIELDS.indexOf(field)}`
+  // Date rows also raise search_date_span (date-span-sql.ts), from the rows the insert returns.
+  const returning = field === 'date' ? ' RETURNING tenant_id, resource_type, param, low, high' : ''
   // Gated on `cur`: nothing is indexed when the resource row was not written.
-  const insert = `i${INDEX_FIELDS.indexOf(field)} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${columns.map(([, c]) => c).join(', ')})
-      SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur))`
-  if (field !== 'date') return insert
-  // Date rows also raise search_date_span (date-span-sql.ts), from the same arrays: param, low, high.
-  return `${insert}, ${spanRaiseCte('span', `(SELECT $1::text AS tenant_id, $2::text AS resource_type, p.* FROM unnest(${arrays[0]}, ${arrays[2]}, ${arrays[3]}) AS p(param, low, high)) AS u`)}`
+  const insert = `${name} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${columns.map(([, c]) => c).join(', ')})
+      SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur)${returning})`
+  return field === 'date' ? `${insert}, ${spanRaiseCte('span', `${name} u`)}` : insert
 }
 
 function counter(first: number): () => string {

@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
-import { spanRaiseCte } from './date-span-sql.js'
+import { DATE_ROWS_RETURNING, spanRaiseCte } from './date-span-sql.js'
 import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
@@ -40,8 +40,10 @@ const bodies = (param: string) => `(string_to_array(${param}, chr(30)))[2:]`
 const joinBodies = (contents: readonly string[]) => BODY_SEPARATOR + contents.join(BODY_SEPARATOR)
 
 /**
- * Index inserts gated on the CTE `cur` (the resource rows this statement really wrote), one per
- * table of `fields`. Each row names its resource by `owner`, the resource's position in `input`.
+ * Index inserts, one per table of `fields`, joined to the CTE `done` (the batch's resources this
+ * statement really wrote): each row names its resource by `owner`, the resource's position in
+ * `input`. One join per table; a join to `input` plus a semi-join to `cur` per table cost 4% more
+ * PostgreSQL instructions per create (bench/write-instructions.ts).
  */
 function indexInsertCtes(next: (t: string) => string, fields: readonly IndexField[]): string {
   return fields
@@ -50,7 +52,7 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       const names = columns.map(([c]) => c)
       const arrays = ['int4', ...columns.map(([, t]) => t)].map((t) => next(`${t}[]`))
       // Date rows also raise search_date_span (date-span-sql.ts), from the rows the insert returns.
-      const returning = field === 'date' ? ' RETURNING tenant_id, resource_type, param, low, high' : ''
+      const returning = field === 'date' ? DATE_ROWS_RETURNING : ''
       const insert = `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
       SELECT $1, d.resource_type, d.id, ${names.map((c) => `u.${c}`).join(', ')}
       FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN done d ON d.n = u.owner${returning})`

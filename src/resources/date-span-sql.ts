@@ -21,6 +21,12 @@ function raiseSql(rows: string): string {
       HAVING max(${SPAN}) > coalesce((SELECT max(x.max_span) FROM search_date_span x WHERE x.tenant_id = u.tenant_id AND x.resource_type = u.resource_type AND x.param = u.param), -1)`
 }
 
+/**
+ * The RETURNING clause of a writer's search_date insert: its rows as spanRaiseCte reads them, so the
+ * span is raised from the rows really written, with no second pass over the statement's arrays.
+ */
+export const DATE_ROWS_RETURNING = ' RETURNING tenant_id, resource_type, param, low, high'
+
 /** The CTE `name` that raises the spans of the date rows in `rows` (as raiseSql), in a writer's statement. */
 export function spanRaiseCte(name: string, rows: string): string {
   return `${name} AS (${raiseSql(rows)})`

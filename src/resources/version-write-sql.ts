@@ -2,7 +2,7 @@ import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
 import type { IndexRows } from './indexing/rows.js'
-import { spanRaiseCte } from './date-span-sql.js'
+import { DATE_ROWS_RETURNING, spanRaiseCte } from './date-span-sql.js'
 
 /**
  * The SQL text of a single version write (resource-store.ts), built by hand and cached per shape:
@@ -78,7 +78,7 @@ function insertCte(field: IndexField, next: () => string): string {
   const arrays = columns.map(([, , pgType]) => `${next()}::${pgType}[]`)
   const name = `i${INDEX_FIELDS.indexOf(field)}`
   // Date rows also raise search_date_span (date-span-sql.ts), from the rows the insert returns.
-  const returning = field === 'date' ? ' RETURNING tenant_id, resource_type, param, low, high' : ''
+  const returning = field === 'date' ? DATE_ROWS_RETURNING : ''
   // Gated on `cur`: nothing is indexed when the resource row was not written.
   const insert = `${name} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${columns.map(([, c]) => c).join(', ')})
       SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur)${returning})`

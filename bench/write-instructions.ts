@@ -19,15 +19,14 @@
  * callgrind files for `callgrind_annotate` and prints where they are.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { createDb } from '../src/db/connect.js'
-import { migrateToLatest } from '../src/db/migrate.js'
-import { WRITE_COST_TENANT, writeCases, type WriteCase } from './write-statements.js'
+import { prepareWriteCostDatabase, writeCases, type WriteCase } from './write-statements.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -68,9 +67,7 @@ async function prepareCluster(root: string, preloadScript: string): Promise<stri
     await admin.query(`CREATE DATABASE ${DATABASE}`)
     await admin.end()
     const { db, close } = await createDb({ databaseUrl: `postgres://postgres@localhost:${PORT}/${DATABASE}?host=${encodeURIComponent(root)}`, dataDir: '', poolSize: 1 })
-    await migrateToLatest(db)
-    if (args['extra-sql']) await sql.raw(readFileSync(args['extra-sql'], 'utf8')).execute(db)
-    await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${WRITE_COST_TENANT}, 'write cost', 'bench')`.execute(db)
+    await prepareWriteCostDatabase(db, args['extra-sql'])
     for (let done = 0; done < preload; done += batch) await sql.raw(preloadScript).execute(db)
     await sql`VACUUM ANALYZE`.execute(db)
     await close()
@@ -114,7 +111,6 @@ async function main() {
     console.log(`  ratio with / without index rows: one create ${(perCreate[0]! / perCreate[1]!).toFixed(2)}x, batch of ${batch} ${(perCreate[2]! / perCreate[3]!).toFixed(2)}x`)
   } finally {
     if (!args.keep) rmSync(root, { recursive: true, force: true })
-    else writeFileSync(join(root, 'README'), 'callgrind_annotate --inclusive=yes <file> | head -60\n')
   }
 }
 

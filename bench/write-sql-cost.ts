@@ -13,15 +13,13 @@
  * dropped and created).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { sql } from 'kysely'
 import pg from 'pg'
 import { createDb } from '../src/db/connect.js'
-import { migrateToLatest } from '../src/db/migrate.js'
-import { WRITE_COST_TENANT, writeCases } from './write-statements.js'
+import { prepareWriteCostDatabase, writeCases } from './write-statements.js'
 
 const DATABASE = 'segimed_write_cost'
 
@@ -54,9 +52,7 @@ async function main() {
   const url = new URL(adminUrl)
   url.pathname = `/${DATABASE}`
   const { db, close } = await createDb({ databaseUrl: url.toString(), dataDir: '', poolSize: 1 })
-  await migrateToLatest(db)
-  if (args['extra-sql']) await sql.raw(readFileSync(args['extra-sql'], 'utf8')).execute(db)
-  await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${WRITE_COST_TENANT}, 'write cost', 'bench')`.execute(db)
+  await prepareWriteCostDatabase(db, args['extra-sql'])
   await close()
 
   const dir = mkdtempSync(join(tmpdir(), 'segimed-write-cost-'))

@@ -8,8 +8,10 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { CompiledQuery } from 'kysely'
+import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
+import type { Database } from '../src/db/database.js'
+import { migrateToLatest } from '../src/db/migrate.js'
 import { BulkRows } from '../src/resources/bulk-rows.js'
 import { insertResources } from '../src/resources/bulk-sql.js'
 import { r4SearchParamRegistry } from '../src/resources/indexing/registry.js'
@@ -90,4 +92,11 @@ export async function writeCases(batch: number): Promise<WriteCase[]> {
     { name: `batch of ${batch}, with index rows`, creates: batch, withIndex: true, script: script(await bulk(true, batch)) },
     { name: `batch of ${batch}, without`, creates: batch, withIndex: false, script: script(await bulk(false, batch)) },
   ]
+}
+
+/** A fresh database made ready for the scripts: migrated, then `extraSqlFile` (a trial design) run, then the tenant added. */
+export async function prepareWriteCostDatabase(db: Kysely<Database>, extraSqlFile: string | undefined): Promise<void> {
+  await migrateToLatest(db)
+  if (extraSqlFile) await sql.raw(readFileSync(extraSqlFile, 'utf8')).execute(db)
+  await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${WRITE_COST_TENANT}, 'write cost', 'bench')`.execute(db)
 }

@@ -5,18 +5,19 @@
  * tables hold exactly what POSTs would have written.
  */
 import type pg from 'pg'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from '../../src/resources/indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, writtenColumns, type IndexField } from '../../src/resources/indexing/index-tables.js'
+import { searchKey } from '../../src/resources/indexing/search-key.js'
 import type { IndexRows } from '../../src/resources/indexing/rows.js'
 
 interface Table {
   name: string
-  /** Columns after (tenant_id, resource_type, id): IndexRows field, column, array cast. */
+  /** Columns after (tenant_id, resource_type, id): IndexRows field (or pkey), column, array cast. */
   columns: readonly (readonly [field: string, column: string, cast: string])[]
 }
 
 /** The server's own description of the index tables (src/resources/indexing/index-tables.ts). */
 const TABLES = Object.fromEntries(
-  INDEX_FIELDS.map((field) => [field, { name: INDEX_TABLE_COLUMNS[field].table, columns: INDEX_TABLE_COLUMNS[field].columns }]),
+  INDEX_FIELDS.map((field) => [field, { name: INDEX_TABLE_COLUMNS[field].table, columns: writtenColumns(field) }]),
 ) as unknown as Record<IndexField, Table>
 
 type Kind = IndexField
@@ -51,8 +52,10 @@ export class BulkBatch {
         buffer.owner[1]!.push(resourceType)
         buffer.owner[2]!.push(id)
       }
+      const params = source.param as string[]
       TABLES[kind].columns.forEach(([field], c) => {
-        const values = source[field]!
+        // The lookup key (writtenColumns) is the writer's to compute, as the server's writers do.
+        const values = field === 'pkey' ? params.map((p) => searchKey(tenantId, resourceType, p)) : source[field]!
         for (let i = 0; i < n; i++) buffer.values[c]!.push(values[i])
       })
       this.indexRows += n

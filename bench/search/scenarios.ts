@@ -60,7 +60,7 @@ function windows(): [string, string][] {
 
 const sel = 'r.id, r.version_id, r.last_updated, r.content'
 const live = (t: string, type: string) => `${t}.tenant_id = $1 AND ${t}.resource_type = '${type}' AND NOT ${t}.deleted`
-const tokenIds = (p: string) => `SELECT t.id FROM search_token t WHERE t.tenant_id = $1 AND t.resource_type = 'Observation' AND t.param = 'code' AND t.code = ${p}`
+const tokenIds = (p: string) => `SELECT t.id FROM search_token t WHERE t.tenant_id = $1 AND t.resource_type = 'Observation' AND t.param = 'code' AND t.pkey = search_key($1, 'Observation', 'code') AND t.code = ${p}`
 /**
  * `date=ge{from}&date=lt{to}` with the spec's meaning for any stored range [low, high), not only the
  * generated points (so the baseline is equivalent, not a shortcut): `lt` is `low < to`; `ge` is
@@ -68,9 +68,9 @@ const tokenIds = (p: string) => `SELECT t.id FROM search_token t WHERE t.tenant_
  * Observation has one `date` value (effective[x]).
  */
 const dateIds = (from: string, to: string) =>
-  `SELECT d.id FROM search_date d WHERE d.tenant_id = $1 AND d.resource_type = 'Observation' AND d.param = 'date' AND d.low < ${to}::timestamptz
+  `SELECT d.id FROM search_date d WHERE d.tenant_id = $1 AND d.resource_type = 'Observation' AND d.param = 'date' AND d.pkey = search_key($1, 'Observation', 'date') AND d.low < ${to}::timestamptz
     AND (d.high > ${from}::timestamptz + interval '1 day' OR (d.low >= ${from}::timestamptz AND d.high <= ${from}::timestamptz + interval '1 day'))`
-const nameRange = (from: string, to: string) => `s.tenant_id = $1 AND s.resource_type = 'Patient' AND s.param = 'name' AND s.value >= ${from} AND s.value < ${to}`
+const nameRange = (from: string, to: string) => `s.tenant_id = $1 AND s.resource_type = 'Patient' AND s.param = 'name' AND s.pkey = search_key($1, 'Patient', 'name') AND s.value >= ${from} AND s.value < ${to}`
 
 export function buildScenarios(s: Samples): Scenario[] {
   const t = s.tenantId
@@ -102,7 +102,7 @@ export function buildScenarios(s: Samples): Scenario[] {
       sql: subjectCode.map((x) => [
         {
           text: `SELECT ${sel} FROM resource r WHERE ${live('r', 'Observation')}
-            AND r.id IN (SELECT x.id FROM search_reference x WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.ref_id = $2 AND x.ref_type = 'Patient')
+            AND r.id IN (SELECT x.id FROM search_reference x WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.pkey = search_key($1, 'Observation', 'subject') AND x.ref_id = $2 AND x.ref_type = 'Patient')
             AND r.id IN (${tokenIds('$3')}) ORDER BY r.id LIMIT ${PAGE}`,
           values: [t, x.id, x.code],
         },
@@ -124,7 +124,7 @@ export function buildScenarios(s: Samples): Scenario[] {
       sql: codeDate.map((c) => [
         {
           // Observation.date has one search_date row per resource: the window and the order on that row.
-          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
+          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.pkey = search_key($1, 'Observation', 'date') AND o.id = r.id
             WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND o.low < $4::timestamptz AND o.high > $3::timestamptz
               AND (o.high > $3::timestamptz + interval '1 day' OR (o.low >= $3::timestamptz AND o.high <= $3::timestamptz + interval '1 day'))
             ORDER BY o.high DESC, o.low DESC, o.id DESC LIMIT ${PAGE}`,
@@ -141,7 +141,7 @@ export function buildScenarios(s: Samples): Scenario[] {
         {
           text: `SELECT ${sel} FROM resource r WHERE ${live('r', 'Observation')} AND r.id IN (
               SELECT x.id FROM search_reference x JOIN search_string s ON ${nameRange('$2', '$3')} AND s.id = x.ref_id
-              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.ref_type = 'Patient')
+              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.pkey = search_key($1, 'Observation', 'subject') AND x.ref_type = 'Patient')
             ORDER BY r.id LIMIT ${PAGE}`,
           values: [t, ...prefix(n)],
         },
@@ -155,8 +155,8 @@ export function buildScenarios(s: Samples): Scenario[] {
       sql: HAS_CODES.map((c) => [
         {
           text: `SELECT ${sel} FROM resource r WHERE ${live('r', 'Patient')} AND r.id IN (
-              SELECT x.ref_id FROM search_reference x JOIN search_token t ON t.tenant_id = $1 AND t.resource_type = 'Observation' AND t.param = 'code' AND t.code = $2 AND t.id = x.id
-              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.ref_type = 'Patient')
+              SELECT x.ref_id FROM search_reference x JOIN search_token t ON t.tenant_id = $1 AND t.resource_type = 'Observation' AND t.param = 'code' AND t.pkey = search_key($1, 'Observation', 'code') AND t.code = $2 AND t.id = x.id
+              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.pkey = search_key($1, 'Observation', 'subject') AND x.ref_type = 'Patient')
             ORDER BY r.id LIMIT ${PAGE}`,
           values: [t, c],
         },
@@ -175,7 +175,7 @@ export function buildScenarios(s: Samples): Scenario[] {
             UNION ALL
             SELECT 'include', ${sel} FROM resource r WHERE ${live('r', 'Patient')} AND r.id IN (
               SELECT x.ref_id FROM search_reference x JOIN page ON page.id = x.id
-              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.ref_type = 'Patient')`,
+              WHERE x.tenant_id = $1 AND x.resource_type = 'Observation' AND x.param = 'subject' AND x.pkey = search_key($1, 'Observation', 'subject') AND x.ref_type = 'Patient')`,
           values: [t, c.code, c.window[0], c.window[1]],
         },
       ]),
@@ -198,7 +198,7 @@ export function buildScenarios(s: Samples): Scenario[] {
       paths: s.deepPages.map((p) => p.path),
       sql: s.deepPages.map((p) => [
         {
-          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.id = r.id
+          text: `SELECT ${sel} FROM resource r JOIN search_date o ON o.tenant_id = $1 AND o.resource_type = 'Observation' AND o.param = 'date' AND o.pkey = search_key($1, 'Observation', 'date') AND o.id = r.id
             WHERE ${live('r', 'Observation')} AND r.id IN (${tokenIds('$2')}) AND (o.high, o.low, o.id) < ($3::timestamptz, $4::timestamptz, $5)
             ORDER BY o.high DESC, o.low DESC, o.id DESC LIMIT ${PAGE}`,
           values: [t, p.code, p.afterHigh, p.afterLow, p.afterId],

@@ -115,6 +115,8 @@ interface SearchIndexKey {
   id: string
   param: string
   ord: Generated<number>
+  /** search_key(tenant_id, resource_type, param), which leads the lookup indexes (migrations/0019_lookup_key.sql); int8 as text. */
+  pkey: string
 }
 
 export interface SearchStringTable extends SearchIndexKey {

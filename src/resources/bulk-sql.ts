@@ -5,7 +5,8 @@ import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
 import { cached } from './version-write-sql.js'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
+import { keyArray, searchKey } from './indexing/search-key.js'
 
 /**
  * The SQL of the bulk write path (bulk-write.ts): a batch of resources in ONE statement per kind
@@ -23,8 +24,8 @@ function params(first: number) {
 
 const INDEX_TABLES = Object.fromEntries(
   INDEX_FIELDS.map((field) => {
-    const { table, columns } = INDEX_TABLE_COLUMNS[field]
-    return [field, { table, columns: columns.map(([, column, pgType]) => [column, pgType] as const) }]
+    const { table } = INDEX_TABLE_COLUMNS[field]
+    return [field, { table, columns: writtenColumns(field).map(([, column, pgType]) => [column, pgType] as const) }]
   }),
 ) as Record<IndexField, { table: string; columns: (readonly [string, string])[] }>
 
@@ -126,10 +127,10 @@ const READ_CURRENT_SQL = `SELECT r.resource_type, r.id, r.version_id, r.last_upd
 // planner keeps this plan even with stale statistics, where `code = ANY(...)` was planned as a scan
 // of the tenant's every identifier row. Two ids are enough to know there are several.
 const MATCH_IDENTIFIERS_SQL = `SELECT k.n::int AS n, m.id
-  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS k(resource_type, system, code, n)
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[]) WITH ORDINALITY AS k(resource_type, system, code, key, n)
   CROSS JOIN LATERAL (
     SELECT DISTINCT t.id FROM search_token t
-    WHERE t.tenant_id = $1 AND t.resource_type = k.resource_type AND t.param = 'identifier' AND t.code = k.code
+    WHERE t.tenant_id = $1 AND t.resource_type = k.resource_type AND t.param = 'identifier' AND t.pkey = k.key AND t.code = k.code
       AND t.system IS NOT DISTINCT FROM k.system
     LIMIT 2
   ) m`
@@ -141,11 +142,15 @@ function fieldsWithRows(rows: BulkRows): IndexField[] {
 
 type Column = readonly (string | number | null)[]
 
-function indexParams(rows: BulkRows, fields: readonly IndexField[]): string[] {
-  // Per table: the rows' owners, then its columns, in `fields` order.
+function indexParams(rows: BulkRows, fields: readonly IndexField[], tenantId: string): string[] {
+  // Per table: the rows' owners, then its columns, in `fields` order, then the keys (writtenColumns).
+  const types = rows.resource.type
   return fields.flatMap((field) => {
     const source = rows.index[field]
-    return [source.owner!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
+    const out = [source.owner!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
+    const owners = source.owner as number[]
+    if (KEYED_FIELDS.has(field)) out.push(keyArray(tenantId, (i) => types[owners[i]! - 1]!, source.param as string[]))
+    return out
   })
 }
 
@@ -174,7 +179,7 @@ export async function insertResources(db: Kysely<Database>, tenantId: string, ro
   const fields = fieldsWithRows(rows)
   const text = statementText('insert', fields, rows.size <= PREPARED_BATCH_LIMIT)
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields, tenantId)]),
   )
   return new Set(written.map(keyOf))
 }
@@ -186,7 +191,7 @@ export async function updateResources(db: Kysely<Database>, tenantId: string, ro
   const fields = fieldsWithRows(rows)
   const text = statementText('update', fields, rows.size <= PREPARED_BATCH_LIMIT)
   const { rows: written } = await db.executeQuery<Key>(
-    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields)]),
+    CompiledQuery.raw(text, [tenantId, r.type, r.id, r.version, r.expected, r.lastUpdated, r.method, joinBodies(r.content), ...indexParams(rows, fields, tenantId)]),
   )
   return new Set(written.map(keyOf))
 }
@@ -218,7 +223,7 @@ export async function matchIdentifiers(
   const matches = probes.map(() => [] as string[])
   if (probes.length === 0) return matches
   const { rows } = await db.executeQuery<{ n: number; id: string }>(
-    CompiledQuery.raw(MATCH_IDENTIFIERS_SQL, [tenantId, probes.map((p) => p.type), probes.map((p) => p.system), probes.map((p) => p.value)]),
+    CompiledQuery.raw(MATCH_IDENTIFIERS_SQL, [tenantId, probes.map((p) => p.type), probes.map((p) => p.system), probes.map((p) => p.value), probes.map((p) => searchKey(tenantId, p.type, 'identifier'))]),
   )
   for (const row of rows) matches[row.n - 1]?.push(row.id)
   return matches

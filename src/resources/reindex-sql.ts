@@ -1,6 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
+import { keyArray } from './indexing/search-key.js'
 import { INDEX_TABLES } from './indexing/index-tables.js'
 import { spanRaiseCte } from './date-span-sql.js'
 import type { IndexRows } from './indexing/rows.js'
@@ -64,14 +65,19 @@ export class BatchIndexRows {
         continue
       }
       const spec = INDEX_TABLE_COLUMNS[field]
-      const names = spec.columns.map(([, column]) => column)
-      const arrays = [sql`${owner}::text[]`, ...this.columns.get(field)!.map((values, c) => sql`${values}::${sql.raw(spec.columns[c]![2])}[]`)]
+      const values = this.columns.get(field)!
+      const names = writtenColumns(field).map(([, column]) => column)
+      const arrays = [sql`${owner}::text[]`, ...values.map((column, c) => sql`${column}::${sql.raw(spec.columns[c]![2])}[]`)]
+      const params = values[spec.columns.findIndex(([key]) => key === 'param')] as string[]
+      if (KEYED_FIELDS.has(field)) arrays.push(sql`${keyArray(tenantId, () => resourceType, params)}::int8[]`)
       // `param` with plain `=`: with the id, the hash key of the delete's anti-join. The insert's
       // NOT EXISTS has `OFFSET 0` so it stays one index probe per new row: pulled up into an anti
       // join, it was planned as a nested loop over the tenant's whole type when fresh statistics
       // said "1 row" (quadratic: minutes per batch).
       // https://www.postgresql.org/docs/15/sql-select.html#SQL-LIMIT (OFFSET 0 is an optimization fence)
-      const same = sql.raw(names.map((n) => (n === 'param' ? 'n.param = t.param' : `n.${n} IS NOT DISTINCT FROM t.${n}`)).join(' AND '))
+      // pkey follows from param (same tenant and type): not compared.
+      const compared = names.filter((n) => n !== 'pkey')
+      const same = sql.raw(compared.map((n) => (n === 'param' ? 'n.param = t.param' : `n.${n} IS NOT DISTINCT FROM t.${n}`)).join(' AND '))
       const fresh = `n_${table}`
       ctes.push(sql`${sql.raw(fresh)} AS (SELECT * FROM unnest(${sql.join(arrays)}) AS u(rid, ${sql.raw(names.join(', '))}))`)
       ctes.push(sql`${sql.raw(`d_${table}`)} AS (DELETE FROM ${sql.table(table)} t

@@ -64,7 +64,7 @@ export class ResourceStore {
   async insertNew(w: VersionWrite): Promise<boolean> {
     // No deletes: index rows exist only for a current, non-deleted row, and there is none.
     const fields = tablesWithRows(w.index)
-    return this.writeVersion(insertVersionSql(fields), [...versionParams(w), ...indexParams(w.index, fields)])
+    return this.writeVersion(insertVersionSql(fields), [...versionParams(w), ...indexParams(w.index, fields, w.tenantId, w.resourceType)])
   }
 
   /**
@@ -74,7 +74,7 @@ export class ResourceStore {
    */
   async replaceIfVersion(w: VersionWrite, expectedVersionId: number): Promise<boolean> {
     const fields = w.deleted ? [] : tablesWithRows(w.index)
-    return this.writeVersion(replaceVersionSql(fields), [...versionParams(w), expectedVersionId, ...indexParams(w.index, fields)])
+    return this.writeVersion(replaceVersionSql(fields), [...versionParams(w), expectedVersionId, ...indexParams(w.index, fields, w.tenantId, w.resourceType)])
   }
 
   private async writeVersion(text: string, params: unknown[]): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, type IndexField } from './indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
+import { keyArray } from './indexing/search-key.js'
 import type { IndexRows } from './indexing/rows.js'
 import { DATE_ROWS_RETURNING, spanRaiseCte } from './date-span-sql.js'
 
@@ -21,12 +22,13 @@ export function tablesWithRows(rows: IndexRows | undefined): IndexField[] {
   return INDEX_FIELDS.filter((field) => (rows[field] as unknown as { param: unknown[] }).param.length > 0)
 }
 
-/** The array parameters of `rows` for `fields`, in the order the SQL numbers them, as array literals. */
-export function indexParams(rows: IndexRows | undefined, fields: readonly IndexField[]): string[] {
+/** The array parameters of `rows` for `fields`, in the order the SQL numbers them, as array literals (writtenColumns). */
+export function indexParams(rows: IndexRows | undefined, fields: readonly IndexField[], tenantId: string, resourceType: string): string[] {
   const out: string[] = []
   for (const field of fields) {
     const source = rows![field] as unknown as Record<string, unknown[]>
     for (const [key] of INDEX_TABLE_COLUMNS[field].columns) out.push(arrayLiteral(source[key] as (string | number | null)[]))
+    if (KEYED_FIELDS.has(field)) out.push(keyArray(tenantId, () => resourceType, source.param as string[]))
   }
   return out
 }
@@ -74,7 +76,8 @@ const historyCte = `hist AS (
       )`
 
 function insertCte(field: IndexField, next: () => string): string {
-  const { table, columns } = INDEX_TABLE_COLUMNS[field]
+  const { table } = INDEX_TABLE_COLUMNS[field]
+  const columns = writtenColumns(field)
   const arrays = columns.map(([, , pgType]) => `${next()}::${pgType}[]`)
   const name = `i${INDEX_FIELDS.indexOf(field)}`
   // Date rows also raise search_date_span (date-span-sql.ts), from the rows the insert returns.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
 import { openTestDb } from '../setup/db.js'
+import { searchKey } from '../../src/resources/indexing/search-key.js'
 
 /** The Kysely `Database` interface must describe what the migrations built. */
 const EXPECTED: Record<string, string[]> = {
@@ -21,14 +22,14 @@ const EXPECTED: Record<string, string[]> = {
   used_jti: ['tenant_id', 'client_id', 'jti', 'expires_at'],
   revoked_token: ['tenant_id', 'jti', 'expires_at', 'revoked_at'],
   signing_key: ['kid', 'alg', 'private_jwk', 'public_jwk', 'created_at'],
-  search_string: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value', 'exact'],
-  search_token: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'system', 'code', 'display', 'type_system', 'type_code'],
-  search_reference: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'ref_type', 'ref_id'],
-  search_date: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
+  search_string: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value', 'exact', 'pkey'],
+  search_token: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'system', 'code', 'display', 'type_system', 'type_code', 'pkey'],
+  search_reference: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'ref_type', 'ref_id', 'pkey'],
+  search_date: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'pkey'],
   search_date_span: ['tenant_id', 'resource_type', 'param', 'max_span'],
-  search_number: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high'],
-  search_quantity: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'system', 'code', 'unit'],
-  search_uri: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value'],
+  search_number: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'pkey'],
+  search_quantity: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'low', 'high', 'system', 'code', 'unit', 'pkey'],
+  search_uri: ['tenant_id', 'resource_type', 'id', 'param', 'ord', 'value', 'pkey'],
   search_sort: ['tenant_id', 'resource_type', 'id', 'param', 'lo', 'hi'],
   search_text: ['tenant_id', 'resource_type', 'id', 'param', 'words'],
   async_job: ['tenant_id', 'job_id', 'kind', 'status', 'owner', 'request_url', 'progress_done', 'progress_total', 'progress_message', 'result', 'error', 'created_at', 'started_at', 'heartbeat_at', 'finished_at', 'last_polled_at'],
@@ -58,23 +59,48 @@ describe('migrations', () => {
     expect(rows.map((r) => r.first)).toEqual(['tenant_id', 'tenant_id', 'tenant_id'])
   })
 
-  it('lead every search lookup index with tenant_id, and key every per-resource index on id, type and tenant', async () => {
-    const { rows } = await sql<{ index_name: string; columns: string[]; options: string[] | null }>`
-      SELECT ic.relname AS index_name, ic.reloptions AS options,
+  it('lead every search lookup index with its key (tenant, type, param), and key every per-resource index on id', async () => {
+    const { rows } = await sql<{ index_name: string; columns: string[]; keys: number; options: string[] | null }>`
+      SELECT ic.relname AS index_name, ic.reloptions AS options, i.indnkeyatts AS keys,
         ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.n) AS columns
       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
       WHERE c.relname LIKE 'search\\_%' AND i.indkey[0] <> 0`.execute(db.db)
     expect(rows.length).toBeGreaterThanOrEqual(17)
-    // Per-resource indexes lead with the (time-ordered) id: new rows go to the right edge (0017).
-    // search_text's keeps the tenant first: besides it, that table has only the GIN over its words.
+    const keyed = new Set(['search_string', 'search_token', 'search_reference', 'search_date', 'search_number', 'search_quantity', 'search_uri'])
+    const tableOf = (name: string) => name.replace(/_(lookup|resource|high|asc|desc)$/, '')
+    // Per-resource indexes lead with the (time-ordered) id: new rows go to the right edge (0017);
+    // then the key (0019), the text columns carried for index-only reads. search_text's keeps the
+    // tenant first: besides it, that table has only the GIN over its words.
     const perResource = rows.filter((r) => r.index_name.endsWith('_resource') && r.index_name !== 'search_text_resource')
     expect(perResource.length).toBe(8)
-    for (const r of perResource) expect(r.columns.slice(0, 4), r.index_name).toEqual(['id', 'resource_type', 'tenant_id', 'param'])
+    for (const r of perResource) {
+      const expected = keyed.has(tableOf(r.index_name)) ? ['id', 'pkey', 'tenant_id', 'resource_type', 'param'] : ['id', 'resource_type', 'tenant_id', 'param']
+      expect(r.columns.slice(0, expected.length), r.index_name).toEqual(expected)
+    }
+    // The value tables' lookup indexes lead with the int8 key and carry tenant, type and param for
+    // an exact check (0019); the others lead with the tenant.
     const others = rows.filter((r) => !perResource.includes(r))
-    expect(others.filter((r) => r.columns[0] !== 'tenant_id')).toEqual([])
-    // Lookup keys end with the id, so they are unique in practice: no deduplication pass on a full page.
-    const lookups = others.filter((r) => r.index_name !== 'search_text_resource' && !r.index_name.startsWith('search_date_span'))
-    expect(lookups.filter((r) => !(r.options ?? []).includes('deduplicate_items=off')).map((r) => r.index_name)).toEqual([])
+    const lookups = others.filter((r) => keyed.has(tableOf(r.index_name)))
+    expect(lookups.map((r) => r.index_name).sort()).toEqual([
+      'search_date_high', 'search_date_lookup', 'search_number_lookup', 'search_quantity_lookup', 'search_reference_lookup', 'search_string_lookup', 'search_token_lookup', 'search_uri_lookup',
+    ])
+    for (const r of lookups) {
+      expect(r.columns[0], r.index_name).toBe('pkey')
+      expect(r.columns.slice(r.keys), r.index_name).toEqual(['tenant_id', 'resource_type', 'param'])
+    }
+    expect(others.filter((r) => !lookups.includes(r) && r.columns[0] !== 'tenant_id')).toEqual([])
+    // Lookup keys end with the id, so they are unique in practice: no deduplication pass on a full
+    // page (an index with INCLUDE columns never deduplicates).
+    const sortLookups = others.filter((r) => r.index_name.startsWith('search_sort_'))
+    expect(sortLookups.length).toBe(2)
+    expect(sortLookups.filter((r) => !(r.options ?? []).includes('deduplicate_items=off')).map((r) => r.index_name)).toEqual([])
+  })
+
+  it('compute the same lookup key in SQL (search_key) as the server does (search-key.ts)', async () => {
+    const cases = [['t', 'Patient', 'name'], ['clinic-ñandú', 'Observation', 'code'], ['x', 'Patient', 'Patient#given'], ['a|b', 'c', 'd']]
+    const { rows } = await sql<{ key: string }>`SELECT search_key(t, y, p)::text AS key FROM unnest(${cases.map((c) => c[0])}::text[], ${cases.map((c) => c[1])}::text[], ${cases.map((c) => c[2])}::text[]) WITH ORDINALITY AS u(t, y, p, n) ORDER BY n`.execute(db.db)
+    expect(rows.map((r) => r.key)).toEqual(cases.map(([t, y, p]) => searchKey(t!, y!, p!)))
+    expect(new Set(rows.map((r) => r.key)).size).toBe(cases.length)
   })
 
   it('compare every key text column of the resource and search tables bytewise (COLLATE "C", 0018)', async () => {

@@ -37,5 +37,19 @@ export const INDEX_TABLE_COLUMNS = {
 export type IndexField = keyof typeof INDEX_TABLE_COLUMNS
 export const INDEX_FIELDS = Object.keys(INDEX_TABLE_COLUMNS) as IndexField[]
 
+/**
+ * The tables whose rows carry `pkey`, the int8 key of their (tenant, type, param) that leads the
+ * lookup indexes (migration 0019). Writers send it after the table's columns (writtenColumns), its
+ * values from search-key.ts; readers of those indexes give it (search/lookup-key.ts).
+ */
+export const KEYED_FIELDS: ReadonlySet<IndexField> = new Set(['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'])
+
+const KEY_COLUMN: IndexColumn = ['pkey', 'pkey', 'int8']
+
+/** The columns a writer sends for `field`'s rows: INDEX_TABLE_COLUMNS's, then `pkey` for a keyed table. */
+export function writtenColumns(field: IndexField): readonly IndexColumn[] {
+  return KEYED_FIELDS.has(field) ? [...INDEX_TABLE_COLUMNS[field].columns, KEY_COLUMN] : INDEX_TABLE_COLUMNS[field].columns
+}
+
 /** The index tables, in the order statements touch them (a fixed order keeps lock order stable). */
 export const INDEX_TABLES = INDEX_FIELDS.map((field) => INDEX_TABLE_COLUMNS[field].table)

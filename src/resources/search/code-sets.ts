@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { CodeSystem, CodeSystemConcept, ValueSet, ValueSetComposeIncludeFilter, ValueSetExpansionContains } from '@medplum/fhirtypes'
 import type { Database } from '../../db/database.js'
+import { searchKey } from '../indexing/search-key.js'
 import { invalid } from '../../errors.js'
 import type { CodeSetExpansion, CodeSetValue, SearchClause, SearchFilter } from './types.js'
 
@@ -178,7 +179,7 @@ class TerminologyReader {
     // Several versions of one canonical may be stored: the most recently written wins.
     const { rows } = await sql<{ content: string }>`SELECT r.content FROM search_uri u
       JOIN resource r ON r.tenant_id = u.tenant_id AND r.resource_type = u.resource_type AND r.id = u.id AND r.deleted = false
-      WHERE u.tenant_id = ${this.tenantId} AND u.resource_type = ${type} AND u.param = 'url' AND u.value = ${url.split('|')[0]!}
+      WHERE u.tenant_id = ${this.tenantId} AND u.resource_type = ${type} AND u.param = 'url' AND u.pkey = ${searchKey(this.tenantId, type, 'url')}::int8 AND u.value = ${url.split('|')[0]!}
       ORDER BY r.last_updated DESC LIMIT 1`.execute(this.db)
     return rows[0] ? (JSON.parse(rows[0].content) as T) : undefined
   }

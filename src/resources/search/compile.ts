@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import { CANONICAL_SYSTEM } from '../indexing/ucum.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import { INDEX_ROW_SORT_TABLES, isParamSort, type PlannedSort, type SearchPlan } from './plan.js'
+import { andKey } from './lookup-key.js'
 import { paramRowsOf } from './param-rows.js'
 import { indexRowsOf, type RowScope } from './scope.js'
 import type { PageCursor, SearchClause } from './types.js'
@@ -112,8 +113,9 @@ function sortJoin(plan: SearchPlan, s: ParamSort, i: number): RawBuilder<unknown
   const alias = sql.raw(`s${i}`)
   const join = i === 0 ? sql`JOIN` : sql`LEFT JOIN`
   if (s.source === 'sort-table' || s.source === 'date-row') {
-    const table = sql.raw(s.source === 'sort-table' ? 'search_sort' : 'search_date')
-    return sql`${join} ${table} ${alias} ON ${alias}.tenant_id = ${plan.tenantId} AND ${alias}.resource_type = ${plan.resourceType} AND ${alias}.param = ${s.param} AND ${alias}.id = r.id`
+    const table = s.source === 'sort-table' ? 'search_sort' : 'search_date'
+    const key = andKey(table, `s${i}`, plan.tenantId, plan.resourceType, [s.param])
+    return sql`${join} ${sql.raw(table)} ${alias} ON ${alias}.tenant_id = ${plan.tenantId} AND ${alias}.resource_type = ${plan.resourceType} AND ${alias}.param = ${s.param}${key} AND ${alias}.id = r.id`
   }
   // The same lo/hi search_sort held: the smallest key for ascending, the largest for descending.
   // An aggregate always yields one row, NULL when the resource has no value.

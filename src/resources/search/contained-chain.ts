@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { containedMarkerParam } from '../indexing/contained.js'
+import { keysOfTypes } from './lookup-key.js'
 import { paramKey } from './param-rows.js'
 import { CONTAINER_TYPES, containedScope, containedUnsupported } from './contained-scope.js'
 import type { FilterCompiler, RowScope } from './scope.js'
@@ -27,7 +28,7 @@ export function containedChainCondition(scope: RowScope, filter: ChainFilter, x:
         AND ${a('param')} = ${containedMarkerParam(t.resourceType)} AND '#' || ${a('code')} = ${r('ref_id')}
         AND ${compile(containedScope(scope.tenantId, m, t.resourceType), t.filter, `${m}f`)}))`
   })
-  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND (${sql.join(each, sql` OR `)}))`
+  return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, 'search_reference', x, filter.ref, { isLink: true })} AND (${sql.join(each, sql` OR `)}))`
 }
 
 /**
@@ -48,10 +49,11 @@ export async function markContainedChains(db: Kysely<Database>, tenantId: string
   filters.forEach(collect)
   if (!candidates.size) return [...filters]
   const params = [...candidates].map(containedMarkerParam)
-  // One lookup-index probe per (container type, param) pair, stopping at the first row.
-  const { rows } = await sql<{ param: string }>`SELECT p.param FROM unnest(${params}::text[]) AS p(param)
-    WHERE EXISTS (SELECT 1 FROM unnest(${CONTAINER_TYPES}::text[]) AS ct(t)
-      WHERE EXISTS (SELECT 1 FROM search_token m WHERE m.tenant_id = ${tenantId} AND m.resource_type = ct.t AND m.param = p.param))`.execute(db)
+  // One lookup-index probe per (container type, param) pair, by its key, stopping at the first row
+  // (LIMIT keeps it a probe: as a semi-join, a small table was hashed whole).
+  const probes = params.flatMap((param) => keysOfTypes(tenantId, CONTAINER_TYPES, param).map((key) => [param, key] as const))
+  const { rows } = await sql<{ param: string }>`SELECT DISTINCT p.param FROM unnest(${probes.map((p) => p[0])}::text[], ${probes.map((p) => p[1])}::int8[]) AS p(param, key)
+    CROSS JOIN LATERAL (SELECT 1 FROM search_token m WHERE m.pkey = p.key AND m.tenant_id = ${tenantId} AND m.param = p.param LIMIT 1) m`.execute(db)
   const held = new Set(rows.map((r) => r.param))
   if (!held.size) return [...filters]
   const mark = (f: SearchFilter): SearchFilter => {

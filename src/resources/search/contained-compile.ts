@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { PageRow } from './compile.js'
-import { CONTAINER_TYPES, containedScope, markerRows } from './contained-scope.js'
+import { containedScope, markerRows } from './contained-scope.js'
 import { keysetCondition, orderBy, type OrderKey } from './paging.js'
 import type { SearchPlan } from './plan.js'
 import type { PageCursor } from './types.js'
@@ -50,12 +50,12 @@ export function containedOrderKeys(): OrderKey[] {
 function matches(plan: SearchPlan): RawBuilder<unknown> {
   const { tenantId, resourceType, filters } = plan
   const scope = containedScope(tenantId, 'm', resourceType)
-  const conditions = [markerRows(tenantId, 'm', resourceType, 'ct.t'), ...filters.map((f, i) => filterCondition(scope, f, `c${i}`))]
-  // One (tenant, type, param) range of the lookup index per container type: with `resource_type =
-  // ANY(...)` instead, the planner may walk the tenant's whole per-resource index filtering on param.
+  const conditions = [markerRows(tenantId, 'm', resourceType), ...filters.map((f, i) => filterCondition(scope, f, `c${i}`))]
+  // One range of the lookup index per container type (markerRows: a key each, constants the
+  // planner estimates from the statistics).
   const parts = [
     sql`SELECT m.resource_type AS t, m.id AS i, m.id || '#' || m.code AS e, m.ord AS o
-      FROM unnest(${CONTAINER_TYPES}::text[]) AS ct(t) CROSS JOIN LATERAL (SELECT * FROM search_token m WHERE ${sql.join(conditions, sql` AND `)}) m`,
+      FROM search_token m WHERE ${sql.join(conditions, sql` AND `)}`,
   ]
   if (plan.contained?.mode === 'both') {
     parts.push(sql`SELECT rr.resource_type, rr.id, rr.id, NULL::smallint FROM resource rr WHERE ${scopeConditions({ tenantId, alias: 'rr', type: resourceType }, filters, 'y')}`)

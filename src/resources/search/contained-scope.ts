@@ -1,13 +1,14 @@
 import { sql, type RawBuilder } from 'kysely'
 import { containedMarkerParam } from '../indexing/contained.js'
 import { R4_RESOURCE_TYPES } from '../validation/index.js'
+import { andKey } from './lookup-key.js'
 import type { RowScope } from './scope.js'
 import type { SearchFilter } from './types.js'
 
 /**
  * The types that can hold contained resources (DomainResource: all but Bundle, Binary, Parameters).
- * A contained search does not know its containers' types, and the index lookups begin (tenant_id,
- * resource_type, param, ...): `resource_type = ANY(these)` keeps them index ranges.
+ * A contained search does not know its containers' types, and the lookup indexes begin with the key
+ * of (tenant, type, param): the keys of all these types keep its probes index ranges.
  */
 export const CONTAINER_TYPES: readonly string[] = R4_RESOURCE_TYPES.filter((t) => t !== 'Bundle' && t !== 'Binary' && t !== 'Parameters')
 
@@ -40,8 +41,12 @@ export function containedUnsupported(filter: SearchFilter): string | undefined {
   }
 }
 
-/** `m.tenant_id = .. AND m.resource_type = <containerType> AND m.param = '<type>#'`: marker rows of contained `type` resources. */
-export function markerRows(tenantId: string, m: string, type: string, containerType: string): RawBuilder<unknown> {
+/**
+ * `m.tenant_id = .. AND m.param = '<type>#' AND m.pkey = ANY(..)`: marker rows of contained `type`
+ * resources in any container type, one range of the lookup index per container type (its key).
+ */
+export function markerRows(tenantId: string, m: string, type: string): RawBuilder<unknown> {
   const a = (c: string) => sql.raw(`${m}.${c}`)
-  return sql`${a('tenant_id')} = ${tenantId} AND ${a('resource_type')} = ${sql.raw(containerType)} AND ${a('param')} = ${containedMarkerParam(type)}`
+  const marker = containedMarkerParam(type)
+  return sql`${a('tenant_id')} = ${tenantId} AND ${a('param')} = ${marker}${andKey('search_token', m, tenantId, CONTAINER_TYPES, [marker])}`
 }

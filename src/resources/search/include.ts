@@ -5,7 +5,8 @@ import type { SearchParamRegistry } from '../indexing/registry.js'
 import { toStored } from '../resource-store.js'
 import type { StoredResource } from '../types.js'
 import { parseIncludes, type IncludeSpec } from './include-parse.js'
-import { linkParamsCondition } from './param-rows.js'
+import { andKey } from './lookup-key.js'
+import { linkParamCodes, linkParamsCondition } from './param-rows.js'
 import type { SearchRequest } from './types.js'
 
 /** Most resources `_include`/`_revinclude` add to one page; past it the Bundle says so in an OperationOutcome entry. */
@@ -123,7 +124,7 @@ function forwardKeys(registry: SearchParamRegistry, tenantId: string, spec: Incl
     const params = spec.params ?? referenceParams(registry, type)
     if (!params.length) continue
     out.push(sql`SELECT sr.ref_type, sr.ref_id FROM search_reference sr
-      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${type} AND sr.id = ANY(${ids}::text[]) AND ${linkParams(registry, type, params)}
+      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${type} AND sr.id = ANY(${ids}::text[]) AND ${linkParams(registry, tenantId, type, params)}
         AND ${spec.targetType ? sql`sr.ref_type = ${spec.targetType}` : sql`sr.ref_type IS NOT NULL`}`)
   }
   return out
@@ -136,7 +137,7 @@ function reverseKeys(registry: SearchParamRegistry, tenantId: string, spec: Incl
   for (const [type, ids] of idsByType) {
     if (spec.targetType !== undefined && spec.targetType !== type) continue
     out.push(sql`SELECT ${spec.sourceType}::text, sr.id FROM search_reference sr
-      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${spec.sourceType} AND ${linkParams(registry, spec.sourceType, spec.params)}
+      WHERE sr.tenant_id = ${tenantId} AND sr.resource_type = ${spec.sourceType} AND ${linkParams(registry, tenantId, spec.sourceType, spec.params)}
         AND sr.ref_id = ANY(${ids}::text[]) AND sr.ref_type = ${type}`)
   }
   return out
@@ -146,9 +147,10 @@ function reverseKeys(registry: SearchParamRegistry, tenantId: string, spec: Incl
  * `sr.param` of the parameters' reference rows: a union alias (`patient` = the `subject` rows that
  * refer to a Patient, indexing/union-alias.ts) writes no rows of its own, its members hold them.
  */
-function linkParams(registry: SearchParamRegistry, type: string, codes: readonly string[]): RawBuilder<unknown> {
+function linkParams(registry: SearchParamRegistry, tenantId: string, type: string, codes: readonly string[]): RawBuilder<unknown> {
   const byCode = registry.forType(type).byCode
-  return linkParamsCondition('sr', codes.flatMap((code) => byCode.get(code) ?? []))
+  const defs = codes.flatMap((code) => byCode.get(code) ?? [])
+  return sql`${linkParamsCondition('sr', defs)}${andKey('search_reference', 'sr', tenantId, type, linkParamCodes(defs))}`
 }
 
 const referenceParamCache = new WeakMap<SearchParamRegistry, Map<string, string[]>>()

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely'
 import { textRowParams } from '../indexing/full-text.js'
 import { containedChainCondition } from './contained-chain.js'
-import { paramCondition, paramKey } from './param-rows.js'
+import { andKey, scopeTypes } from './lookup-key.js'
+import { paramCodes, paramCondition, paramKey } from './param-rows.js'
 import { col, sameType, typeValue, type FilterCompiler, type RowScope } from './scope.js'
 import type { ChainFilter, CompartmentFilter, HasFilter, ListFilter, SearchFilter, TextFilter } from './types.js'
 
@@ -36,7 +37,7 @@ function matchingIds(compile: FilterCompiler, tenantId: string, resourceType: st
  * A union alias (`patient`) follows its members' rows (param-rows.ts), as does `_has` below.
  */
 export function chainCondition(scope: RowScope, filter: ChainFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): RawBuilder<unknown> {
-  const real = sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)})`
+  const real = sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${paramKey(scope, 'search_reference', x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)})`
   // A separate EXISTS, only for targets marked `contained`: the one above keeps its semi-join plans.
   const contained = containedChainCondition(scope, filter, `${x}c`, compile)
   return contained ? sql`(${real} OR ${contained})` : real
@@ -70,7 +71,7 @@ export function chainMatchIds(scope: RowScope, filter: ChainFilter, x: string, c
   if (scope.contained || typeof scope.type !== 'string' || filter.targets.some((t) => t.contained)) return undefined
   const a = (c: string) => sql.raw(`${x}.${c}`)
   const matched = sql`SELECT ${a('id')} FROM search_reference ${sql.raw(x)} WHERE ${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)}
-    AND ${paramCondition(x, filter.ref, { isLink: true })} AND ${chainTarget(scope, filter, x, compile, ids)}`
+    AND ${paramCondition(x, filter.ref, { isLink: true })}${linkKey(x, scope.tenantId, scope.type, filter.ref)} AND ${chainTarget(scope, filter, x, compile, ids)}`
   return { ids: matched, driver: matched, rowCost: 1, live: true }
 }
 
@@ -85,7 +86,7 @@ export function hasMatchIds(scope: RowScope, filter: HasFilter, x: string, compi
   return {
     ids: sql`SELECT ${h('ref_id')} FROM (${inner}) AS ${m}(id) CROSS JOIN LATERAL (SELECT ${h('ref_id')} FROM search_reference ${sql.raw(x)}
       WHERE ${h('tenant_id')} = ${scope.tenantId} AND ${h('resource_type')} = ${filter.resourceType} AND ${h('id')} = ${sql.raw(`${x}m.id`)}
-        AND ${paramCondition(x, filter.ref, { isLink: true })} AND ${h('ref_type')} = ${scope.type} OFFSET 0) ${sql.raw(x)}`,
+        AND ${paramCondition(x, filter.ref, { isLink: true })}${linkKey(x, scope.tenantId, filter.resourceType, filter.ref)} AND ${h('ref_type')} = ${scope.type} OFFSET 0) ${sql.raw(x)}`,
     driver: inner,
     rowCost: 2,
     live: false,
@@ -94,8 +95,13 @@ export function hasMatchIds(scope: RowScope, filter: HasFilter, x: string, compi
     matchOf: (targetId) => sql`SELECT 1 FROM search_reference ${sql.raw(x)}
       CROSS JOIN LATERAL (SELECT 1 FROM (${inner}) AS ${m}(id) WHERE ${sql.raw(`${x}m.id`)} = ${h('id')} LIMIT 1) ${sql.raw(`${x}p`)}
       WHERE ${h('tenant_id')} = ${scope.tenantId} AND ${h('resource_type')} = ${filter.resourceType} AND ${paramCondition(x, filter.ref, { isLink: true })}
-        AND ${h('ref_id')} = ${targetId} AND ${h('ref_type')} = ${scope.type} LIMIT 1`,
+        ${linkKey(x, scope.tenantId, filter.resourceType, filter.ref)} AND ${h('ref_id')} = ${targetId} AND ${h('ref_type')} = ${scope.type} LIMIT 1`,
   }
+}
+
+/** ` AND x.pkey = ...` of the link rows of `ref` on resources of `type` (lookup-key.ts). */
+function linkKey(x: string, tenantId: string, type: string, ref: ChainFilter['ref']): RawBuilder<unknown> {
+  return andKey('search_reference', x, tenantId, type, paramCodes(ref, { isLink: true }))
 }
 
 /** The reference row `x` points at a target that matches the chain's filter. */
@@ -117,7 +123,7 @@ function chainTarget(scope: RowScope, filter: ChainFilter, x: string, compile: F
 export function hasCondition(scope: RowScope, filter: HasFilter, x: string, compile: FilterCompiler, ids?: IdsCompiler): RawBuilder<unknown> {
   const h = (c: string) => sql.raw(`${x}.${c}`)
   return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${h('tenant_id')} = ${scope.tenantId} AND ${h('resource_type')} = ${filter.resourceType} AND ${paramCondition(x, filter.ref, { isLink: true })}
-    AND ${h('ref_id')} = ${col(scope, 'id')} AND ${h('ref_type')} = ${typeValue(scope)} AND ${h('id')} IN (${matchingIds(compile, scope.tenantId, filter.resourceType, filter.filter, `${x}h`, ids)}))`
+    ${linkKey(x, scope.tenantId, filter.resourceType, filter.ref)} AND ${h('ref_id')} = ${col(scope, 'id')} AND ${h('ref_type')} = ${typeValue(scope)} AND ${h('id')} IN (${matchingIds(compile, scope.tenantId, filter.resourceType, filter.filter, `${x}h`, ids)}))`
 }
 
 /**
@@ -137,7 +143,7 @@ export function textCondition(scope: RowScope, filter: TextFilter, x: string): R
 export function listCondition(scope: RowScope, filter: ListFilter, x: string): RawBuilder<unknown> {
   const l = (c: string) => sql.raw(`${x}.${c}`)
   return sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${l('tenant_id')} = ${scope.tenantId} AND ${l('resource_type')} = 'List' AND ${l('id')} = ANY(${[...filter.ids]}::text[])
-    AND ${l('param')} = 'item' AND ${l('ref_type')} = ${typeValue(scope)} AND ${l('ref_id')} = ${col(scope, 'id')})`
+    AND ${l('param')} = 'item'${andKey('search_reference', x, scope.tenantId, 'List', ['item'])} AND ${l('ref_type')} = ${typeValue(scope)} AND ${l('ref_id')} = ${col(scope, 'id')})`
 }
 
 /** In the compartment: a reference through one of its parameters, or (its own type) being it. */
@@ -146,7 +152,7 @@ export function compartmentCondition(scope: RowScope, filter: CompartmentFilter,
   const parts: RawBuilder<unknown>[] = []
   if (filter.self) parts.push(sql`${col(scope, 'id')} = ${filter.id}`)
   if (filter.params.length) {
-    parts.push(sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${c('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${c('param')} = ANY(${[...filter.params]}::text[])
+    parts.push(sql`EXISTS (SELECT 1 FROM search_reference ${sql.raw(x)} WHERE ${c('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${c('param')} = ANY(${[...filter.params]}::text[])${andKey('search_reference', x, scope.tenantId, scopeTypes(scope), filter.params)}
       AND ${c('ref_id')} = ${filter.id} AND ${c('ref_type')} = ${filter.resourceType} AND ${c('id')} = ${col(scope, 'id')})`)
   }
   return parts.length ? sql`(${sql.join(parts, sql` OR `)})` : sql`FALSE`

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { SearchParamDef } from '../indexing/registry.js'
+import { andKey, scopeTypes } from './lookup-key.js'
 import { col, containedOrd, sameType, scopedParam, type RowScope } from './scope.js'
 
 export interface ParamRowsOptions {
@@ -37,16 +38,27 @@ export function paramCondition(x: string, def: SearchParamDef, options: ParamRow
   return sql`${anyOf(param, [...union.members.map((m) => p(m.code)), p(def.code)])} AND (${refType} OR ${param} = ${p(def.code)})`
 }
 
+/** Every `param` paramCondition can match: the codes whose lookup-index keys a reader gives (lookup-key.ts). */
+export function paramCodes(def: SearchParamDef, options: ParamRowsOptions = {}): string[] {
+  const suffix = options.suffix ?? ''
+  const p = (code: string) => (options.prefix ?? '') + code
+  const union = def.union
+  if (!union || (suffix && union.refType !== undefined)) return [p(def.code + suffix)]
+  const members = union.members.map((m) => p(m.code + suffix))
+  return union.refType === undefined || options.isLink ? members : [...members, p(def.code)]
+}
+
 /** `x.tenant_id = .. AND x.resource_type = .. AND <paramCondition> AND x.id = <row>.id` (scope.ts indexKey, for any parameter). */
-export function paramKey(scope: RowScope, x: string, def: SearchParamDef, options: ParamRowsOptions = {}): RawBuilder<unknown> {
+export function paramKey(scope: RowScope, table: string, x: string, def: SearchParamDef, options: ParamRowsOptions = {}): RawBuilder<unknown> {
   const a = (c: string) => sql.raw(`${x}.${c}`)
   const scoped = { ...options, prefix: scopedParam(scope, '') }
-  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${paramCondition(x, def, scoped)} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
+  const key = andKey(table, x, scope.tenantId, scopeTypes(scope), paramCodes(def, scoped))
+  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${paramCondition(x, def, scoped)}${key} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
 }
 
 /** `FROM <table> x WHERE <paramKey>`: the rows of `def` of the scope's row. */
 export function paramRowsOf(scope: RowScope, table: string, x: string, def: SearchParamDef, options: ParamRowsOptions = {}): RawBuilder<unknown> {
-  return sql`FROM ${sql.table(table)} ${sql.raw(x)} WHERE ${paramKey(scope, x, def, options)}`
+  return sql`FROM ${sql.table(table)} ${sql.raw(x)} WHERE ${paramKey(scope, table, x, def, options)}`
 }
 
 /**
@@ -72,6 +84,11 @@ export function linkParamsCondition(x: string, defs: readonly SearchParamDef[]):
   }
   if (!parts.length) return sql`FALSE`
   return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
+}
+
+/** Every `param` linkParamsCondition can match. */
+export function linkParamCodes(defs: readonly SearchParamDef[]): string[] {
+  return defs.flatMap((def) => (def.union ? def.union.members.map((m) => m.code) : [def.code]))
 }
 
 function anyOf(param: RawBuilder<unknown>, codes: readonly string[]): RawBuilder<unknown> {

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { containedParam } from '../indexing/contained.js'
+import { andKey, scopeTypes } from './lookup-key.js'
 import type { SearchFilter } from './types.js'
 
 /**
@@ -40,7 +41,7 @@ export function sameType(scope: RowScope, x: string): RawBuilder<unknown> {
   const rowType = sql.raw(`${x}.resource_type`)
   if (typeof scope.type === 'string') return sql`${rowType} = ${scope.type}`
   const correlated = sql`${rowType} = ${col(scope, 'resource_type')}`
-  // The explicit list lets an index-driven plan probe (tenant, type, param, ...) once per type.
+  // The explicit list lets an index-driven plan probe the lookup index once per type (lookup-key.ts: a key per type).
   return scope.type.anyOf ? sql`${correlated} AND ${rowType} = ANY(${[...scope.type.anyOf]}::text[])` : correlated
 }
 
@@ -50,12 +51,13 @@ export function typeValue(scope: RowScope): RawBuilder<unknown> {
 }
 
 /** `x.tenant_id = .. AND x.resource_type = .. AND x.param = .. AND x.id = <row>.id`: the index rows of `param` of the scope's row. */
-export function indexKey(scope: RowScope, x: string, param: string): RawBuilder<unknown> {
+export function indexKey(scope: RowScope, table: string, x: string, param: string): RawBuilder<unknown> {
   const a = (c: string) => sql.raw(`${x}.${c}`)
-  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${a('param')} = ${scopedParam(scope, param)} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
+  const code = scopedParam(scope, param)
+  return sql`${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)} AND ${a('param')} = ${code}${andKey(table, x, scope.tenantId, scopeTypes(scope), [code])} AND ${a('id')} = ${col(scope, 'id')}${containedOrd(scope, x)}`
 }
 
 /** `FROM <table> x WHERE <indexKey>` */
 export function indexRowsOf(scope: RowScope, table: string, x: string, param: string): RawBuilder<unknown> {
-  return sql`FROM ${sql.table(table)} ${sql.raw(x)} WHERE ${indexKey(scope, x, param)}`
+  return sql`FROM ${sql.table(table)} ${sql.raw(x)} WHERE ${indexKey(scope, table, x, param)}`
 }

@@ -3,7 +3,8 @@ import type { CompositeComponent } from '../indexing/registry.js'
 import { lastUpdatedCondition } from './params/date.js'
 import { PARAM_TYPES } from './params/index.js'
 import { chainCondition, chainMatchIds, compartmentCondition, hasCondition, hasMatchIds, listCondition, textCondition, type LinkIds } from './link-filters.js'
-import { paramCondition, paramRowsOf } from './param-rows.js'
+import { andKey } from './lookup-key.js'
+import { paramCodes, paramCondition, paramRowsOf } from './param-rows.js'
 import { col, indexKey, indexRowsOf, sameType, type RowScope } from './scope.js'
 import { isSingleValuedDate } from '../indexing/single-valued-date.js'
 import { spanBounds } from './date-window.js'
@@ -140,8 +141,9 @@ function indexedIds(scope: RowScope, filter: SearchFilter, x: string): RawBuilde
   if (def.column || def.components || filter.missing !== undefined || filter.modifier === 'not' || filter.modifier === 'not-in') return undefined
   const { handler, suffix } = rowsOfClause(filter)
   const a = (c: string) => sql.raw(`${x}.${c}`)
+  const key = andKey(handler.table, x, scope.tenantId, scope.type, paramCodes(def, { suffix }))
   return sql`SELECT ${a('id')} FROM ${sql.table(handler.table)} ${sql.raw(x)} WHERE ${a('tenant_id')} = ${scope.tenantId} AND ${sameType(scope, x)}
-    AND ${paramCondition(x, def, { suffix })} AND (${valuesCondition(filter, x)})`
+    AND ${paramCondition(x, def, { suffix })}${key} AND (${valuesCondition(filter, x)})`
 }
 
 /**
@@ -192,5 +194,5 @@ function compositeExists(scope: RowScope, clause: SearchClause, components: read
     sql` OR `,
   )
   return sql`EXISTS (SELECT 1 FROM ${sql.table(handlers[0]!.table)} ${sql.raw(alias(0))} ${sql.join(joins, sql` `)}
-    WHERE ${indexKey(scope, alias(0), params[0]!)} AND (${any}))`
+    WHERE ${indexKey(scope, handlers[0]!.table, alias(0), params[0]!)} AND (${any}))`
 }

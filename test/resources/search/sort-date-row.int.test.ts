@@ -125,7 +125,7 @@ describe('search: _sort by a one-row date parameter', () => {
     const windowed = compile('status=final&date=ge2021-03-01&date=lt2021-04-01&_sort=-date')
     expect(windowed.plan.phases).toBe(1)
     const text = windowed.page.compile(f.db.db).sql
-    expect(text).toContain('JOIN search_date s0 ON s0.tenant_id = $1 AND s0.resource_type = $2 AND s0.param = $3 AND s0.id = r.id')
+    expect(text).toContain('JOIN search_date s0 ON s0.tenant_id = $1 AND s0.resource_type = $2 AND s0.param = $3 AND s0.pkey = $4::int8 AND s0.id = r.id')
     expect(text).toContain('"s0"."high" > $')
     expect(text).toContain('"s0"."low" < $')
     expect(text).not.toContain('FROM "search_date"')

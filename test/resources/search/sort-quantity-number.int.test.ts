@@ -165,11 +165,11 @@ describe('search: _sort by quantity and number parameters', () => {
     await seed(f.repo, scope, OBSERVATIONS)
     const ascending = compiled(scope.tenantId, 'Observation', 'value-quantity', { phase: 0, cursor: ['-Infinity', 'x'] })
     const text = ascending.compile(f.db.db).sql
-    expect(text).toContain('JOIN LATERAL (SELECT min(s0v.low) AS k FROM "search_quantity" s0v WHERE s0v.tenant_id = $1 AND s0v.resource_type = $2 AND s0v.param = $3 AND s0v.id = r.id AND s0v.system IS DISTINCT FROM $4) s0 ON s0.k IS NOT NULL')
+    expect(text).toContain('JOIN LATERAL (SELECT min(s0v.low) AS k FROM "search_quantity" s0v WHERE s0v.tenant_id = $1 AND s0v.resource_type = $2 AND s0v.param = $3 AND s0v.pkey = $4::int8 AND s0v.id = r.id AND s0v.system IS DISTINCT FROM $5) s0 ON s0.k IS NOT NULL')
     expect(text).toMatch(/s0\.k >= \$\d+::numeric AND \(\(s0\.k > \$\d+::numeric\) OR \(s0\.k = \$\d+::numeric AND \(r\.id > \$\d+\)\)\)/)
     expect(text).toContain('ORDER BY s0.k ASC, r.id ASC')
     const combo = compiled(scope.tenantId, 'Observation', '-combo-value-quantity', { phase: 0 }).compile(f.db.db).sql
-    expect(combo).toContain('JOIN LATERAL (SELECT max(s0v.high) AS k FROM "search_quantity" s0v WHERE s0v.tenant_id = $1 AND s0v.resource_type = $2 AND s0v.param = ANY($3::text[]) AND s0v.id = r.id AND s0v.system IS DISTINCT FROM $4) s0')
+    expect(combo).toContain('JOIN LATERAL (SELECT max(s0v.high) AS k FROM "search_quantity" s0v WHERE s0v.tenant_id = $1 AND s0v.resource_type = $2 AND s0v.param = ANY($3::text[]) AND s0v.pkey = ANY($4::int8[]) AND s0v.id = r.id AND s0v.system IS DISTINCT FROM $5) s0')
     expect(combo).toContain('ORDER BY s0.k DESC, r.id DESC')
     const without = compiled(scope.tenantId, 'Observation', 'value-quantity', { phase: 1 }).compile(f.db.db).sql
     expect(without).toContain('NOT EXISTS (SELECT 1 FROM "search_quantity" s WHERE s.tenant_id = $')

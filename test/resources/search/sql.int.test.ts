@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { sql } from 'kysely'
 import { r4SearchParamRegistry } from '../../../src/resources/index.js'
+import { searchKey } from '../../../src/resources/indexing/search-key.js'
 import { compileCountQuery, compilePageQuery, parseSearchRequest, planSearch } from '../../../src/resources/search/index.js'
 import { openSearchFixture, search, seed, type SearchFixture } from './search-fixture.js'
 
@@ -24,9 +25,9 @@ describe('search: compiled SQL', () => {
     const [id] = await seed(f.repo, scope, [{ resourceType: 'Patient', name: [{ given: ['José'] }] }])
     const { page } = compile(scope.tenantId, 'Patient', 'name=JOSÉ')
     const compiled = page.compile(f.db.db)
-    expect(compiled.sql).toContain('EXISTS (SELECT 1 FROM "search_string" x0 WHERE x0.tenant_id = $3 AND x0.resource_type = $4 AND x0.param = $5 AND x0.id = r.id AND (("x0"."value" >= $6 AND "x0"."value" < $7)))')
+    expect(compiled.sql).toContain('EXISTS (SELECT 1 FROM "search_string" x0 WHERE x0.tenant_id = $3 AND x0.resource_type = $4 AND x0.param = $5 AND x0.pkey = $6::int8 AND x0.id = r.id AND (("x0"."value" >= $7 AND "x0"."value" < $8)))')
     expect(compiled.sql).toContain('ORDER BY r.id ASC')
-    expect(compiled.parameters.slice(4, 7)).toEqual(['name', 'jose', `jose${String.fromCodePoint(0x10ffff)}`])
+    expect(compiled.parameters.slice(4, 8)).toEqual(['name', searchKey(scope.tenantId, 'Patient', 'name'), 'jose', `jose${String.fromCodePoint(0x10ffff)}`])
     expect((await page.execute(f.db.db)).rows.map((r) => r.id)).toEqual([id])
   })
 
@@ -45,7 +46,7 @@ describe('search: compiled SQL', () => {
     const { page, plan } = compile(scope.tenantId, 'Patient', 'gender:not=male&family:missing=true&_sort=-birthdate')
     const text = page.compile(f.db.db).sql
     expect(text.match(/NOT EXISTS/g)).toHaveLength(2)
-    expect(text).toContain('JOIN search_date s0 ON s0.tenant_id = $1 AND s0.resource_type = $2 AND s0.param = $3 AND s0.id = r.id')
+    expect(text).toContain('JOIN search_date s0 ON s0.tenant_id = $1 AND s0.resource_type = $2 AND s0.param = $3 AND s0.pkey = $4::int8 AND s0.id = r.id')
     expect(text).toContain('ORDER BY s0.high DESC, s0.low DESC, s0.id DESC')
     expect(compileCountQuery(plan).compile(f.db.db).sql).toMatch(/^SELECT count\(\*\) AS n FROM resource r WHERE/)
     expect((await page.execute(f.db.db)).rows).toEqual([])
@@ -80,23 +81,23 @@ describe.skipIf(inject('isEmbeddedDatabase'))('search: query plans on PostgreSQL
     const db = f.db.db
     await sql`INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, content)
       SELECT ${tenantId}, 'Patient', 'p' || g, 1, now(), repeat('x', 1500) FROM generate_series(1, ${PATIENTS}) g`.execute(db)
-    await sql`INSERT INTO search_string (tenant_id, resource_type, id, param, value, exact)
-      SELECT ${tenantId}, 'Patient', 'p' || g, 'name', 'name' || g, 'Name' || g FROM generate_series(1, ${PATIENTS}) g`.execute(db)
+    await sql`INSERT INTO search_string (tenant_id, resource_type, id, param, value, exact, pkey)
+      SELECT q.*, search_key(q.tenant_id, q.resource_type, q.param) FROM (SELECT ${tenantId}, 'Patient', 'p' || g, 'name', 'name' || g, 'Name' || g FROM generate_series(1, ${PATIENTS}) g) q(tenant_id, resource_type, id, param, value, exact)`.execute(db)
     await sql`INSERT INTO resource (tenant_id, resource_type, id, version_id, last_updated, content)
       SELECT ${tenantId}, 'Observation', 'o' || g, 1, now(), repeat('x', 1500) FROM generate_series(1, ${OBSERVATIONS}) g`.execute(db)
-    await sql`INSERT INTO search_reference (tenant_id, resource_type, id, param, ref_type, ref_id)
-      SELECT ${tenantId}, 'Observation', 'o' || g, 'subject', 'Patient', 'p' || (g % ${PATIENTS}) FROM generate_series(1, ${OBSERVATIONS}) g`.execute(db)
-    await sql`INSERT INTO search_token (tenant_id, resource_type, id, param, system, code)
-      SELECT ${tenantId}, 'Observation', 'o' || g, 'code', 'http://loinc.org', 'c' || (g % 200) FROM generate_series(1, ${OBSERVATIONS}) g`.execute(db)
-    await sql`INSERT INTO search_date (tenant_id, resource_type, id, param, low, high)
-      SELECT ${tenantId}, 'Observation', 'o' || g, 'date', t, t + interval '1 second'
-      FROM generate_series(1, ${OBSERVATIONS}) g, LATERAL (SELECT timestamptz '2020-01-01' + g * interval '1 hour' AS t) d`.execute(db)
+    await sql`INSERT INTO search_reference (tenant_id, resource_type, id, param, ref_type, ref_id, pkey)
+      SELECT q.*, search_key(q.tenant_id, q.resource_type, q.param) FROM (SELECT ${tenantId}, 'Observation', 'o' || g, 'subject', 'Patient', 'p' || (g % ${PATIENTS}) FROM generate_series(1, ${OBSERVATIONS}) g) q(tenant_id, resource_type, id, param, ref_type, ref_id)`.execute(db)
+    await sql`INSERT INTO search_token (tenant_id, resource_type, id, param, system, code, pkey)
+      SELECT q.*, search_key(q.tenant_id, q.resource_type, q.param) FROM (SELECT ${tenantId}, 'Observation', 'o' || g, 'code', 'http://loinc.org', 'c' || (g % 200) FROM generate_series(1, ${OBSERVATIONS}) g) q(tenant_id, resource_type, id, param, system, code)`.execute(db)
+    await sql`INSERT INTO search_date (tenant_id, resource_type, id, param, low, high, pkey)
+      SELECT q.*, search_key(q.tenant_id, q.resource_type, q.param) FROM (SELECT ${tenantId}, 'Observation', 'o' || g, 'date', t, t + interval '1 second'
+      FROM generate_series(1, ${OBSERVATIONS}) g, LATERAL (SELECT timestamptz '2020-01-01' + g * interval '1 hour' AS t) d) q(tenant_id, resource_type, id, param, low, high)`.execute(db)
     // Other clinics' dates (as on a shared server): alone in search_date, the tenant's rows would be
     // the whole table, and reading all of it the planner's best way to join them.
     const other = (await f.newTenant()).tenantId
-    await sql`INSERT INTO search_date (tenant_id, resource_type, id, param, low, high)
-      SELECT ${other}, 'Observation', 'o' || g, 'date', t, t + interval '1 second'
-      FROM generate_series(1, ${OBSERVATIONS * 4}) g, LATERAL (SELECT timestamptz '2020-01-01' + g * interval '15 minutes' AS t) d`.execute(db)
+    await sql`INSERT INTO search_date (tenant_id, resource_type, id, param, low, high, pkey)
+      SELECT q.*, search_key(q.tenant_id, q.resource_type, q.param) FROM (SELECT ${other}, 'Observation', 'o' || g, 'date', t, t + interval '1 second'
+      FROM generate_series(1, ${OBSERVATIONS * 4}) g, LATERAL (SELECT timestamptz '2020-01-01' + g * interval '15 minutes' AS t) d) q(tenant_id, resource_type, id, param, low, high)`.execute(db)
     for (const table of ['resource', 'search_string', 'search_reference', 'search_token', 'search_date', 'search_sort']) await sql`ANALYZE ${sql.table(table)}`.execute(db)
   }, 120_000)
   afterAll(() => f.close())

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Observation, Quantity } from '@medplum/fhirtypes'
 import { ucumCanonical, toCanonical } from '../../../src/resources/indexing/ucum.js'
@@ -94,7 +95,8 @@ describe('search: quantity in canonical UCUM units', () => {
     const scope = await f.newTenant()
     const [id] = await seed(f.repo, scope, [valued(q(2, 'g'))])
     const row = { tenant_id: scope.tenantId, resource_type: 'Observation', id: id!, param: 'value-quantity', ord: 0, low: '2', high: '2', code: 'g', unit: null }
-    await f.db.db.insertInto('search_quantity').values({ ...row, system: 'urn:segimed:ucum-canonical' }).execute()
+    const pkey = sql<string>`search_key(${scope.tenantId}, 'Observation', 'value-quantity')`
+    await f.db.db.insertInto('search_quantity').values({ ...row, pkey, system: 'urn:segimed:ucum-canonical' }).execute()
     expect(await matches(scope, `2000|${UCUM}|mg`)).toEqual([id])
     expect(await matches(scope, `2|${UCUM}|g`)).toEqual([id])
     expect(await matches(scope, '2')).toEqual([id])

@@ -44,7 +44,7 @@ export function dateCondition(v: DateValue, c: DateColumns): RawBuilder<unknown>
   // low < high, with ±infinity for open ends, and Period.start <= Period.end by invariant per-1), so
   // it changes no result; it is there as a range the planner can scan: `high > s` on
   // search_date_high (0008_search_gaps.sql), `low < e` / `low >= s` on search_date_lookup. Without it
-  // the OR leaves only (tenant, type, param) as the index condition (test/resources/search/date-range-plan.int.test.ts).
+  // the OR leaves only the key of (tenant, type, param) as the index condition (test/resources/search/date-range-plan.int.test.ts).
   // The alternatives are a CASE, not an OR, for the planner's estimate: it multiplies the
   // selectivity of every conjunct, so an OR beside its own implied bound counted that bound twice
   // (`ge` in the last quarter of the data: 1,216 rows estimated, 9,692 found, and a plan that

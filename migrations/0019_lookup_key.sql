@@ -15,7 +15,8 @@
 -- estimates from the statistics below. The lookup indexes lead with it and keep the three text
 -- columns in INCLUDE: every reader gives both the key (to find the entries) and the text
 -- equalities (so a collision of two keys cannot mix their rows). The per-resource indexes lead
--- with the id, which every reader of them gives, then the key.
+-- with the id, which every reader of them gives, then the key (0020 puts the key after the text
+-- columns instead, so that they deduplicate again).
 
 CREATE FUNCTION search_key(tenant_id text, resource_type text, param text) RETURNS int8
   LANGUAGE sql IMMUTABLE PARALLEL SAFE

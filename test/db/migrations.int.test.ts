@@ -69,13 +69,14 @@ describe('migrations', () => {
     const keyed = new Set(['search_string', 'search_token', 'search_reference', 'search_date', 'search_number', 'search_quantity', 'search_uri'])
     const tableOf = (name: string) => name.replace(/_(lookup|resource|high|asc|desc)$/, '')
     // Per-resource indexes lead with the (time-ordered) id: new rows go to the right edge (0017);
-    // then the key (0019), the text columns carried for index-only reads. search_text's keeps the
-    // tenant first: besides it, that table has only the GIN over its words.
+    // the value tables' end with the key (0020), deduplicated. search_text's keeps the tenant
+    // first: besides it, that table has only the GIN over its words.
     const perResource = rows.filter((r) => r.index_name.endsWith('_resource') && r.index_name !== 'search_text_resource')
     expect(perResource.length).toBe(8)
     for (const r of perResource) {
-      const expected = keyed.has(tableOf(r.index_name)) ? ['id', 'pkey', 'tenant_id', 'resource_type', 'param'] : ['id', 'resource_type', 'tenant_id', 'param']
-      expect(r.columns.slice(0, expected.length), r.index_name).toEqual(expected)
+      const expected = ['id', 'resource_type', 'tenant_id', 'param', ...(keyed.has(tableOf(r.index_name)) ? ['pkey'] : [])]
+      expect(r.columns.slice(0, r.keys), r.index_name).toEqual(expected)
+      expect(r.options ?? [], r.index_name).not.toContain('deduplicate_items=off')
     }
     // The value tables' lookup indexes lead with the int8 key and carry tenant, type and param for
     // an exact check (0019); the others lead with the tenant.

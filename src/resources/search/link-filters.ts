@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely'
 import { textRowParams } from '../indexing/full-text.js'
 import { containedChainCondition } from './contained-chain.js'
-import { andKey, scopeTypes } from './lookup-key.js'
+import { andKey } from './lookup-key.js'
 import { paramCodes, paramCondition, paramKey } from './param-rows.js'
-import { col, sameType, typeValue, type FilterCompiler, type RowScope } from './scope.js'
+import { col, sameType, scopeTypes, typeValue, type FilterCompiler, type RowScope } from './scope.js'
 import type { ChainFilter, CompartmentFilter, HasFilter, ListFilter, SearchFilter, TextFilter } from './types.js'
 
 export type { FilterCompiler } from './scope.js'

@@ -1,7 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { INDEX_TABLE_COLUMNS, KEYED_FIELDS } from '../indexing/index-tables.js'
 import { searchKey } from '../indexing/search-key.js'
-import type { RowScope } from './scope.js'
 
 /**
  * Readers of the lookup indexes of the value tables (migration 0019), which lead with `pkey`, the
@@ -25,12 +24,6 @@ export function andKey(table: string, x: string, tenant: string, types: string |
   const keys = [...new Set((typeof types === 'string' ? [types] : types).flatMap((t) => codes.map((c) => searchKey(tenant, t, c))))]
   if (keys.length === 1) return sql` AND ${pkey} = ${keys[0]!}::int8`
   return keys.length ? sql` AND ${pkey} = ANY(${keys}::int8[])` : sql` AND FALSE`
-}
-
-/** The scope's types for andKey: its one type, or the list a system search names; undefined when its row's column decides. */
-export function scopeTypes(scope: RowScope): string | readonly string[] | undefined {
-  if (scope.contained) return undefined
-  return typeof scope.type === 'string' ? scope.type : scope.type.anyOf
 }
 
 /** The keys of `param` of every type in `types`, for a query that reads them per type. */

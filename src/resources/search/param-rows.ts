@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { SearchParamDef } from '../indexing/registry.js'
-import { andKey, scopeTypes } from './lookup-key.js'
-import { col, containedOrd, sameType, scopedParam, type RowScope } from './scope.js'
+import { andKey } from './lookup-key.js'
+import { col, containedOrd, sameType, scopedParam, scopeTypes, type RowScope } from './scope.js'
 
 export interface ParamRowsOptions {
   /** Rows written under `<code><suffix>`: `:identifier` for a reference's identifier token rows. */

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { containedParam } from '../indexing/contained.js'
-import { andKey, scopeTypes } from './lookup-key.js'
+import { andKey } from './lookup-key.js'
 import type { SearchFilter } from './types.js'
 
 /**
@@ -43,6 +43,12 @@ export function sameType(scope: RowScope, x: string): RawBuilder<unknown> {
   const correlated = sql`${rowType} = ${col(scope, 'resource_type')}`
   // The explicit list lets an index-driven plan probe the lookup index once per type (lookup-key.ts: a key per type).
   return scope.type.anyOf ? sql`${correlated} AND ${rowType} = ANY(${[...scope.type.anyOf]}::text[])` : correlated
+}
+
+/** The scope's types for andKey (lookup-key.ts): its one type, or the list a system search names; undefined when its row's column decides. */
+export function scopeTypes(scope: RowScope): string | readonly string[] | undefined {
+  if (scope.contained) return undefined
+  return typeof scope.type === 'string' ? scope.type : scope.type.anyOf
 }
 
 /** The scope's type as an SQL value (a reference's target type must equal it). */

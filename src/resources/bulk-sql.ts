@@ -148,8 +148,10 @@ function indexParams(rows: BulkRows, fields: readonly IndexField[], tenantId: st
   return fields.flatMap((field) => {
     const source = rows.index[field]
     const out = [source.owner!, ...INDEX_TABLE_COLUMNS[field].columns.map(([key]) => source[key]!)].map((column) => arrayLiteral(column as Column))
-    const owners = source.owner as number[]
-    if (KEYED_FIELDS.has(field)) out.push(keyArray(tenantId, (i) => types[owners[i]! - 1]!, source.param as string[]))
+    if (KEYED_FIELDS.has(field)) {
+      const owners = source.owner as number[]
+      out.push(keyArray(tenantId, (i) => types[owners[i]! - 1]!, source.param as string[]))
+    }
     return out
   })
 }

@@ -68,8 +68,10 @@ export class BatchIndexRows {
       const values = this.columns.get(field)!
       const names = writtenColumns(field).map(([, column]) => column)
       const arrays = [sql`${owner}::text[]`, ...values.map((column, c) => sql`${column}::${sql.raw(spec.columns[c]![2])}[]`)]
-      const params = values[spec.columns.findIndex(([key]) => key === 'param')] as string[]
-      if (KEYED_FIELDS.has(field)) arrays.push(sql`${keyArray(tenantId, () => resourceType, params)}::int8[]`)
+      if (KEYED_FIELDS.has(field)) {
+        const params = values[spec.columns.findIndex(([key]) => key === 'param')] as string[]
+        arrays.push(sql`${keyArray(tenantId, () => resourceType, params)}::int8[]`)
+      }
       // `param` with plain `=`: with the id, the hash key of the delete's anti-join. The insert's
       // NOT EXISTS has `OFFSET 0` so it stays one index probe per new row: pulled up into an anti
       // join, it was planned as a nested loop over the tenant's whole type when fresh statistics

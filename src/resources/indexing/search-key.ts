@@ -12,7 +12,7 @@ export function searchKey(tenant: string, type: string, param: string): string {
 }
 
 /** The keys of one tenant's type, by param (cached: a server sees a bounded set of them). */
-export function keysOf(tenant: string, type: string): (param: string) => string {
+function keysOf(tenant: string, type: string): (param: string) => string {
   const scope = `${tenant}|${type}|`
   let keys = cache.get(scope)
   if (!keys) {

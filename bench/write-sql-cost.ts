@@ -38,9 +38,11 @@ function pgbench(file: string, databaseUrl: string): { tps: number; transactions
 }
 
 /** WAL written between two calls: full-page images and index records are a large part of a write's cost. */
-async function walPosition(client: pg.Client): Promise<bigint> {
-  const { rows } = await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn`)
-  return BigInt(rows[0]!.lsn)
+async function walPosition(client: pg.Client): Promise<{ bytes: bigint; fpi: bigint }> {
+  const { rows } = await client.query<{ lsn: string; fpi: string }>(
+    `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn, (SELECT wal_fpi FROM pg_stat_wal)::text AS fpi`,
+  )
+  return { bytes: BigInt(rows[0]!.lsn), fpi: BigInt(rows[0]!.fpi) }
 }
 
 async function main() {
@@ -59,7 +61,7 @@ async function main() {
   const cases = (await writeCases(batch)).map((c, i) => {
     const file = join(dir, `case${i}.sql`)
     writeFileSync(file, c.script)
-    return { ...c, file, micros: [] as number[], walBytes: 0n, done: 0 }
+    return { ...c, file, micros: [] as number[], walBytes: 0n, fpi: 0n, done: 0 }
   })
   console.log(`PostgreSQL cost of the create statements (pgbench -M prepared, 1 client, ${rounds} alternating rounds of ${seconds} s, database ${DATABASE}):`)
   const probe = new pg.Client(url.toString())
@@ -69,7 +71,9 @@ async function main() {
       for (const c of round % 2 === 0 ? cases : [...cases].reverse()) {
         const before = await walPosition(probe)
         const run = pgbench(c.file, url.toString())
-        c.walBytes += (await walPosition(probe)) - before
+        const after = await walPosition(probe)
+        c.walBytes += after.bytes - before.bytes
+        c.fpi += after.fpi - before.fpi
         c.done += run.transactions * c.creates
         c.micros.push(1e6 / (run.tps * c.creates))
       }
@@ -81,7 +85,7 @@ async function main() {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   for (const c of cases) {
     const wal = Number(c.walBytes) / c.done
-    console.log(`  ${c.name.padEnd(32)} ${mean(c.micros).toFixed(0).padStart(5)} µs per create  ${wal.toFixed(0).padStart(6)} WAL bytes per create  (rounds: ${c.micros.map((x) => x.toFixed(0)).join(' ')})`)
+    console.log(`  ${c.name.padEnd(32)} ${mean(c.micros).toFixed(0).padStart(5)} µs per create  ${wal.toFixed(0).padStart(6)} WAL bytes per create (${(Number(c.fpi) / c.done).toFixed(2)} full-page images)  (rounds: ${c.micros.map((x) => x.toFixed(0)).join(' ')})`)
   }
   const ratio = (a: number, b: number) => (mean(cases[a]!.micros) / mean(cases[b]!.micros)).toFixed(2)
   console.log(`  ratio with / without index rows: one create ${ratio(0, 1)}x, batch of ${batch} ${ratio(2, 3)}x`)

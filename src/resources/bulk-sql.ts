@@ -4,7 +4,7 @@ import { DATE_ROWS_RETURNING, spanRaiseCte } from './date-span-sql.js'
 import { arrayLiteral } from '../db/array-literal.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { BulkRows } from './bulk-rows.js'
-import { cached } from './version-write-sql.js'
+import { cached, unnestColumns } from './version-write-sql.js'
 import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
 import { keyArray, searchKey } from './indexing/search-key.js'
 
@@ -56,7 +56,7 @@ function indexInsertCtes(next: (t: string) => string, fields: readonly IndexFiel
       const returning = field === 'date' ? DATE_ROWS_RETURNING : ''
       const insert = `, i_${field} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${names.join(', ')})
       SELECT $1, d.resource_type, d.id, ${names.map((c) => `u.${c}`).join(', ')}
-      FROM unnest(${arrays.join(', ')}) AS u(owner, ${names.join(', ')}) JOIN done d ON d.n = u.owner${returning})`
+      FROM ${unnestColumns(arrays, ['owner', ...names])} u JOIN done d ON d.n = u.owner${returning})`
       return field === 'date' ? `${insert}, ${spanRaiseCte('span', `i_${field} u`)}` : insert
     })
     .join('\n')

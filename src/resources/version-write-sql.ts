@@ -84,8 +84,20 @@ function insertCte(field: IndexField, next: () => string): string {
   const returning = field === 'date' ? DATE_ROWS_RETURNING : ''
   // Gated on `cur`: nothing is indexed when the resource row was not written.
   const insert = `${name} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${columns.map(([, c]) => c).join(', ')})
-      SELECT $1, $2, $3, u.* FROM unnest(${arrays.join(', ')}) AS u WHERE EXISTS (SELECT 1 FROM cur)${returning})`
+      SELECT $1, $2, $3, ${columns.map(([, c]) => `u.${c}`).join(', ')}
+      FROM ${unnestColumns(arrays, columns.map(([, c]) => c))} u WHERE EXISTS (SELECT 1 FROM cur)${returning})`
   return field === 'date' ? `${insert}, ${spanRaiseCte('span', `${name} u`)}` : insert
+}
+
+/**
+ * `(SELECT unnest($a) AS a, unnest($b) AS b, ...)`: the arrays as rows, in step. Not
+ * `FROM unnest($a, $b, ...)`, which PostgreSQL runs as a function scan that first copies every
+ * array into a tuplestore: the select-list form hands the rows straight on, 7% fewer PostgreSQL
+ * instructions per create with index rows (bench/write-instructions.ts). The arrays of one table
+ * have one length; were they to differ, both forms pad the shorter ones with NULLs.
+ */
+export function unnestColumns(arrays: readonly string[], names: readonly string[]): string {
+  return `(SELECT ${names.map((name, i) => `unnest(${arrays[i]}) AS ${name}`).join(', ')})`
 }
 
 function counter(first: number): () => string {

@@ -9,18 +9,24 @@ import { cpus, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { estimatedResources, removeBenchRows } from './bench-database.js'
 import type { LoadPlan, LoadResult } from './load.js'
 import type { MicroResult } from './micro.js'
 import { fmt, indexingCostOf, printCpuTable, printIndexingCost, printMicro, printTable, TARGETS, type IndexingCostRow, type Row, type Scenario, type ServerName } from './report.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const BENCH_DB = 'segimed_bench'
 const TENANT = 'bench'
 const CLIENT_SECRET = 'bench-secret-123456'
 /** The tenant of the server without indexing (bench/server-unindexed.ts): same database, own rows. */
 const UNINDEXED_TENANT = 'bench-unindexed'
 
 const env = process.env
+/**
+ * BENCH_DATABASE: run in that existing database instead of a fresh `segimed_bench`, e.g. the search
+ * bench's 1,000,000 resources (`segimed_bench_search`), where every index insert lands in large
+ * indexes. Only the bench's own tenants and table are written, and they are removed before and after.
+ */
+const BENCH_DB = env.BENCH_DATABASE ?? 'segimed_bench'
 const settings = {
   seconds: positive('BENCH_SECONDS', 10),
   warmupSeconds: positive('BENCH_WARMUP_SECONDS', 2),
@@ -74,6 +80,7 @@ function benchDatabaseUrl(): string {
 }
 
 async function recreateDatabase(): Promise<void> {
+  if (env.BENCH_DATABASE) return removeBenchRows(benchDatabaseUrl(), [TENANT, UNINDEXED_TENANT])
   const client = new pg.Client({ connectionString: settings.adminUrl, connectionTimeoutMillis: 10_000 })
   await client.connect()
   try {
@@ -218,7 +225,8 @@ async function main(): Promise<void> {
   await recreateDatabase()
   const databaseUrl = benchDatabaseUrl()
   const pgVersion = await postgresVersion()
-  console.log(`\nDatabase ${BENCH_DB} recreated (PostgreSQL ${pgVersion}); starting servers...`)
+  const existing = env.BENCH_DATABASE ? `, existing: ~${(await estimatedResources(databaseUrl)).toLocaleString('en')} resources` : ''
+  console.log(`\nDatabase ${BENCH_DB} ${existing ? 'in use' : 'recreated'} (PostgreSQL ${pgVersion}${existing}); starting servers...`)
   const ourBase = `http://127.0.0.1:${settings.ourPort}`
   const profArgs = (name: ServerName) => [
     ...settings.nodeArgs,
@@ -385,6 +393,10 @@ async function main(): Promise<void> {
     ) + '\n',
   )
   console.log(`\nWritten ${relative(ROOT, file)}`)
+  if (env.BENCH_DATABASE) {
+    await stopAll()
+    await removeBenchRows(benchDatabaseUrl(), [TENANT, UNINDEXED_TENANT])
+  }
   if (failures.length > 0) {
     throw new Error(`non-2xx responses or errors in: ${failures.map((r) => `${r.scenario} c=${r.concurrency}`).join(', ')}`)
   }

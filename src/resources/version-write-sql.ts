@@ -84,8 +84,7 @@ function insertCte(field: IndexField, next: () => string): string {
   const returning = field === 'date' ? DATE_ROWS_RETURNING : ''
   // Gated on `cur`: nothing is indexed when the resource row was not written.
   const insert = `${name} AS (INSERT INTO ${table} (tenant_id, resource_type, id, ${columns.map(([, c]) => c).join(', ')})
-      SELECT $1, $2, $3, ${columns.map(([, c]) => `u.${c}`).join(', ')}
-      FROM ${unnestColumns(arrays, columns.map(([, c]) => c))} u WHERE EXISTS (SELECT 1 FROM cur)${returning})`
+      SELECT $1, $2, $3, u.* FROM ${unnestColumns(arrays, columns.map(([, c]) => c))} u WHERE EXISTS (SELECT 1 FROM cur)${returning})`
   return field === 'date' ? `${insert}, ${spanRaiseCte('span', `${name} u`)}` : insert
 }
 

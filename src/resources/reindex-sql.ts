@@ -1,8 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/database.js'
-import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
+import { INDEX_FIELDS, INDEX_TABLE_COLUMNS, INDEX_TABLES, KEYED_FIELDS, writtenColumns, type IndexField } from './indexing/index-tables.js'
 import { keyArray } from './indexing/search-key.js'
-import { INDEX_TABLES } from './indexing/index-tables.js'
 import { spanRaiseCte } from './date-span-sql.js'
 import type { IndexRows } from './indexing/rows.js'
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { snapshotCpu, splitCpu, type CpuSplit } from './cpu.js'
+import { watchWal, type WalWatch } from './wal-watch.js'
 
 export interface LoadPlan {
   /** Origin, e.g. http://127.0.0.1:8090 */
@@ -22,6 +23,8 @@ export interface LoadPlan {
   serverPid?: number
   /** Database name whose PostgreSQL backends are counted as the server's database CPU. */
   database: string
+  /** A URL of that database: when given, the run also reports its WAL and its backends' waits (wal-watch.ts). */
+  databaseUrl?: string
   connections: number
   warmupSeconds: number
   seconds: number
@@ -44,6 +47,8 @@ export interface LoadResult {
   serverCpuMsPerRequest: number
   /** PostgreSQL CPU milliseconds per request (backends of the bench database). */
   postgresCpuMsPerRequest: number
+  /** With `databaseUrl`: the run's WAL and what the database's backends were waiting on. */
+  wal?: WalWatch
 }
 
 function requestsOf(plan: LoadPlan): autocannon.Request[] {
@@ -98,6 +103,7 @@ async function main() {
   let latencies = new Float64Array(1 << 16)
   let count = 0
   const statusCodes: Record<string, number> = {}
+  const walWatch = plan.databaseUrl ? await watchWal(plan.databaseUrl, plan.database) : undefined
   const cpuBefore = snapshotCpu(plan.serverPid, plan.database)
   const started = process.hrtime.bigint()
   const result = await runOnce(plan, plan.seconds, (status, ms) => {
@@ -111,6 +117,7 @@ async function main() {
   })
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = splitCpu(cpuBefore, snapshotCpu(plan.serverPid, plan.database), elapsed)
+  const wal = await walWatch?.stop()
   const sorted = latencies.subarray(0, count).sort()
   const out: LoadResult = {
     requests: count,
@@ -127,6 +134,7 @@ async function main() {
     cpu,
     serverCpuMsPerRequest: (cpu.serverMsPerSec * elapsed) / count,
     postgresCpuMsPerRequest: (cpu.postgresMsPerSec * elapsed) / count,
+    wal,
   }
   process.stdout.write(JSON.stringify(out) + '\n')
 }

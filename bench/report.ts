@@ -92,6 +92,14 @@ export interface IndexingCostRow {
 /** Requests and seconds summed over a server's runs: time per create = seconds / requests. */
 const msPerCreate = (runs: readonly LoadResult[]) => (1000 * runs.reduce((t, r) => t + r.seconds, 0)) / runs.reduce((n, r) => n + r.requests, 0)
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+/** WAL bytes per create over a server's runs, when they were watched (wal-watch.ts). */
+const walPerCreate = (runs: readonly LoadResult[]) =>
+  runs.every((r) => r.wal) ? runs.reduce((t, r) => t + r.wal!.walBytes, 0) / runs.reduce((n, r) => n + r.requests, 0) : undefined
+/** The share of backend samples waiting for the WAL flush over a server's runs. */
+const walWaitShare = (runs: readonly LoadResult[]) => {
+  const s = runs.reduce((t, r) => ({ wal: t.wal + (r.wal?.samples.wal ?? 0), all: t.all + (r.wal ? r.wal.samples.running + r.wal.samples.wal + r.wal.samples.other : 0) }), { wal: 0, all: 0 })
+  return s.all ? s.wal / s.all : undefined
+}
 
 export function indexingCostOf(r: IndexingCostRow) {
   const withMs = msPerCreate(r.runs.ours)
@@ -107,6 +115,8 @@ export function indexingCostOf(r: IndexingCostRow) {
       with: { server: mean(r.runs.ours.map((x) => x.serverCpuMsPerRequest)), pg: mean(r.runs.ours.map((x) => x.postgresCpuMsPerRequest)) },
       without: { server: mean(r.runs.unindexed.map((x) => x.serverCpuMsPerRequest)), pg: mean(r.runs.unindexed.map((x) => x.postgresCpuMsPerRequest)) },
     },
+    wal: { with: walPerCreate(r.runs.ours), without: walPerCreate(r.runs.unindexed) },
+    walWait: { with: walWaitShare(r.runs.ours), without: walWaitShare(r.runs.unindexed) },
   }
 }
 
@@ -128,5 +138,12 @@ export function printIndexingCost(rows: readonly IndexingCostRow[], seconds: num
         `  pairs ${c.pairRatios.map((x) => fmt(x, 2)).join(' ')}` +
         `  cpu/create server+pg ${fmt(c.cpu.with.server, 3)}+${fmt(c.cpu.with.pg, 3)} ms with, ${fmt(c.cpu.without.server, 3)}+${fmt(c.cpu.without.pg, 3)} without`,
     )
+    if (c.wal.with !== undefined && c.wal.without !== undefined) {
+      const share = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(100 * x)}%`)
+      console.log(
+        `       WAL per create ${fmt(c.wal.with / 1000, 1)} kB with, ${fmt(c.wal.without / 1000, 1)} kB without (${fmt(c.wal.with / c.wal.without, 2)}x);` +
+          ` backend samples waiting for the WAL flush ${share(c.walWait.with)} with, ${share(c.walWait.without)} without`,
+      )
+    }
   }
 }

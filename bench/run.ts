@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { estimatedResources, removeBenchRows } from './bench-database.js'
 import type { LoadPlan, LoadResult } from './load.js'
+import { describeWal } from './wal-watch.js'
 import type { MicroResult } from './micro.js'
 import { fmt, indexingCostOf, printCpuTable, printIndexingCost, printMicro, printTable, TARGETS, type IndexingCostRow, type Row, type Scenario, type ServerName } from './report.js'
 
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
       headers: s.headers,
       serverPid: s.pid,
       database: BENCH_DB,
+      databaseUrl: benchDatabaseUrl(),
       connections: concurrency,
       ...timing,
     }
@@ -298,6 +300,7 @@ async function main(): Promise<void> {
       `  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(2)} ${name.padEnd(9)} ${fmt(r.reqPerSec, 0).padStart(6)} req/s  ` +
         `p50 ${fmt(r.p50, 2)} p95 ${fmt(r.p95, 2)} p99 ${fmt(r.p99, 2)} ms  non-2xx ${r.non2xx} errors ${r.errors} timeouts ${r.timeouts}  ` +
         `cpu/req server ${fmt(r.serverCpuMsPerRequest, 3)} pg ${fmt(r.postgresCpuMsPerRequest, 3)} ms, other load ${fmt(r.cpu.otherMsPerSec / 10, 0)}%` +
+        (r.wal ? `  ${describeWal(r.wal, r.requests)}` : '') +
         (r.non2xx > 0 ? `  statuses ${JSON.stringify(r.statusCodes)}` : ''),
     )
     return r

@@ -23,8 +23,12 @@ export interface LoadPlan {
   serverPid?: number
   /** Database name whose PostgreSQL backends are counted as the server's database CPU. */
   database: string
-  /** A URL of that database: when given, the run also reports its WAL and its backends' waits (wal-watch.ts). */
-  databaseUrl?: string
+  /**
+   * When given, the run also reports its WAL and what that database's backends waited on (wal-watch.ts),
+   * read through this URL of another database of the same server: a watcher connected to the bench
+   * database would count its own backend's CPU as the server's.
+   */
+  watchUrl?: string
   connections: number
   warmupSeconds: number
   seconds: number
@@ -47,7 +51,7 @@ export interface LoadResult {
   serverCpuMsPerRequest: number
   /** PostgreSQL CPU milliseconds per request (backends of the bench database). */
   postgresCpuMsPerRequest: number
-  /** With `databaseUrl`: the run's WAL and what the database's backends were waiting on. */
+  /** With `watchUrl`: the run's WAL and what the database's backends were waiting on. */
   wal?: WalWatch
 }
 
@@ -103,7 +107,7 @@ async function main() {
   let latencies = new Float64Array(1 << 16)
   let count = 0
   const statusCodes: Record<string, number> = {}
-  const walWatch = plan.databaseUrl ? await watchWal(plan.databaseUrl, plan.database) : undefined
+  const walWatch = plan.watchUrl ? await watchWal(plan.watchUrl, plan.database) : undefined
   const cpuBefore = snapshotCpu(plan.serverPid, plan.database)
   const started = process.hrtime.bigint()
   const result = await runOnce(plan, plan.seconds, (status, ms) => {

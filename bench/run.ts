@@ -289,7 +289,7 @@ async function main(): Promise<void> {
       headers: s.headers,
       serverPid: s.pid,
       database: BENCH_DB,
-      databaseUrl: benchDatabaseUrl(),
+      watchUrl: settings.adminUrl,
       connections: concurrency,
       ...timing,
     }

@@ -2,9 +2,10 @@
  * Where the WAL of a create goes, table by table and index by index: the server's own create
  * statements (write-statements.ts, as write-sql-cost.ts runs them) through `pgbench -M prepared`
  * for a few seconds each on the database `segimed_write_cost`, then `pg_waldump` over the WAL each
- * case wrote, its record sizes summed per relation and divided by the creates. At 16 clients a
- * create waits for the WAL flush of its commit more than it runs (`npm run bench` prints the share),
- * so the bytes a design writes matter as much as the instructions it runs.
+ * case wrote, its record sizes summed per relation and divided by the creates. At 16 clients the
+ * backends of a create spend about as much time waiting for the WAL flush of their commit as running
+ * (`npm run bench` prints the shares), so what a design writes is worth measuring beside the
+ * instructions it runs.
  *
  * Usage: npx tsx bench/wal-by-relation.ts [--seconds 3] [--batch 8] [--extra-sql file]
  * Runs on the machine of the PostgreSQL server (pg_waldump reads its pg_wal directory); needs

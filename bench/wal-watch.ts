@@ -15,12 +15,16 @@ export interface WalWatch {
 }
 
 const SAMPLE_SQL = `SELECT coalesce(wait_event_type, '') AS type, coalesce(wait_event, '') AS event
-  FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`
+  FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND backend_type = 'client backend'`
 const LSN_SQL = `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn`
 
-/** Starts watching; `stop()` ends the sampling and returns what was seen since the start. */
-export async function watchWal(databaseUrl: string, database: string, intervalMs = 50): Promise<{ stop(): Promise<WalWatch> }> {
-  const client = new pg.Client({ connectionString: databaseUrl })
+/**
+ * Starts watching the backends of `database`, connected through `serverUrl` (any database of the same
+ * server: pg_stat_activity and the WAL position are the server's); `stop()` ends the sampling and
+ * returns what was seen since the start.
+ */
+export async function watchWal(serverUrl: string, database: string, intervalMs = 50): Promise<{ stop(): Promise<WalWatch> }> {
+  const client = new pg.Client({ connectionString: serverUrl })
   await client.connect()
   const lsn = async () => Number((await client.query<{ lsn: string }>(LSN_SQL)).rows[0]!.lsn)
   const start = await lsn()

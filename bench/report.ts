@@ -1,6 +1,7 @@
 /** Printing and checking bench results: the main table, the CPU table, microbenchmarks, targets. */
 import type { LoadResult } from './load.js'
 import type { MicroResult } from './micro.js'
+import { sampleCount } from './wal-watch.js'
 
 export type Scenario = 'create' | 'read' | 'update'
 /** `unindexed`: our server without search indexing (server-unindexed.ts), creates only. */
@@ -97,8 +98,8 @@ const walPerCreate = (runs: readonly LoadResult[]) =>
   runs.every((r) => r.wal) ? runs.reduce((t, r) => t + r.wal!.walBytes, 0) / runs.reduce((n, r) => n + r.requests, 0) : undefined
 /** The share of backend samples waiting for the WAL flush over a server's runs. */
 const walWaitShare = (runs: readonly LoadResult[]) => {
-  const s = runs.reduce((t, r) => ({ wal: t.wal + (r.wal?.samples.wal ?? 0), all: t.all + (r.wal ? r.wal.samples.running + r.wal.samples.wal + r.wal.samples.other : 0) }), { wal: 0, all: 0 })
-  return s.all ? s.wal / s.all : undefined
+  const all = runs.reduce((t, r) => t + (r.wal ? sampleCount(r.wal) : 0), 0)
+  return all ? runs.reduce((t, r) => t + (r.wal?.samples.wal ?? 0), 0) / all : undefined
 }
 
 export function indexingCostOf(r: IndexingCostRow) {

@@ -17,29 +17,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { createDb } from '../src/db/connect.js'
-import { prepareWriteCostDatabase, writeCases } from './write-statements.js'
+import { freshWriteCostDatabase, writeCases } from './write-statements.js'
 
 const DATABASE = 'segimed_write_cost'
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, batch: { type: 'string', default: '8' }, 'extra-sql': { type: 'string' } } })
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 async function main() {
+  const url = await freshWriteCostDatabase(adminUrl, DATABASE, args['extra-sql'])
   const admin = new pg.Client(adminUrl)
   await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`)
-  await admin.query(`CREATE DATABASE ${DATABASE}`)
   const major = Math.floor(Number((await admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10000)
   const walDir = join((await admin.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d, 'pg_wal')
   await admin.end()
   const bindir = process.env.PG_BINDIR ?? `/usr/lib/postgresql/${major}/bin`
-  const url = new URL(adminUrl)
-  url.pathname = `/${DATABASE}`
-  const { db, close } = await createDb({ databaseUrl: url.toString(), dataDir: '', poolSize: 1 })
-  await prepareWriteCostDatabase(db, args['extra-sql'])
-  await close()
 
-  const probe = new pg.Client(url.toString())
+  const probe = new pg.Client(url)
   await probe.connect()
   const dir = mkdtempSync(join(tmpdir(), 'segimed-wal-'))
   try {
@@ -50,7 +43,7 @@ async function main() {
       const file = join(dir, 'case.sql')
       writeFileSync(file, c.script)
       const start = await lsn()
-      const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', args.seconds!, '-f', file, url.toString()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', args.seconds!, '-f', file, url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
       const end = await lsn()
       const transactions = Number(/transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0)
       const creates = transactions * c.creates

@@ -52,9 +52,12 @@ export async function watchWal(serverUrl: string, database: string, intervalMs =
   }
 }
 
+/** How many backend samples a watch took. */
+export const sampleCount = (w: WalWatch) => w.samples.running + w.samples.wal + w.samples.other
+
 /** "wal 14.1 kB/req, backends running 36% wal 57% other 7%" for a run line. */
 export function describeWal(w: WalWatch, requests: number): string {
-  const total = w.samples.running + w.samples.wal + w.samples.other
+  const total = sampleCount(w)
   const pct = (n: number) => (total ? `${Math.round((100 * n) / total)}%` : '-')
   return `wal ${(w.walBytes / requests / 1000).toFixed(1)} kB/req, backends running ${pct(w.samples.running)} wal ${pct(w.samples.wal)} other ${pct(w.samples.other)}`
 }

@@ -18,8 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { createDb } from '../src/db/connect.js'
-import { prepareWriteCostDatabase, writeCases } from './write-statements.js'
+import { freshWriteCostDatabase, writeCases } from './write-statements.js'
 
 const DATABASE = 'segimed_write_cost'
 
@@ -46,16 +45,7 @@ async function walPosition(client: pg.Client): Promise<{ bytes: bigint; fpi: big
 }
 
 async function main() {
-  const admin = new pg.Client(adminUrl)
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${DATABASE}`)
-  await admin.end()
-  const url = new URL(adminUrl)
-  url.pathname = `/${DATABASE}`
-  const { db, close } = await createDb({ databaseUrl: url.toString(), dataDir: '', poolSize: 1 })
-  await prepareWriteCostDatabase(db, args['extra-sql'])
-  await close()
+  const url = new URL(await freshWriteCostDatabase(adminUrl, DATABASE, args['extra-sql']))
 
   const dir = mkdtempSync(join(tmpdir(), 'segimed-write-cost-'))
   const cases = (await writeCases(batch)).map((c, i) => {

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import pg from 'pg'
 import type { Resource } from '@medplum/fhirtypes'
+import { createDb } from '../src/db/connect.js'
 import type { Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { BulkRows } from '../src/resources/bulk-rows.js'
@@ -99,4 +101,22 @@ export async function prepareWriteCostDatabase(db: Kysely<Database>, extraSqlFil
   await migrateToLatest(db)
   if (extraSqlFile) await sql.raw(readFileSync(extraSqlFile, 'utf8')).execute(db)
   await sql`INSERT INTO tenant (tenant_id, name, organization_id) VALUES (${WRITE_COST_TENANT}, 'write cost', 'bench')`.execute(db)
+}
+
+/**
+ * Drops and creates `database` on the server of `adminUrl`, made ready as prepareWriteCostDatabase
+ * does; returns its URL (write-sql-cost.ts and wal-by-relation.ts run their scripts against it).
+ */
+export async function freshWriteCostDatabase(adminUrl: string, database: string, extraSqlFile: string | undefined): Promise<string> {
+  const admin = new pg.Client(adminUrl)
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${database}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${database}`
+  const { db, close } = await createDb({ databaseUrl: url.toString(), dataDir: '', poolSize: 1 })
+  await prepareWriteCostDatabase(db, extraSqlFile)
+  await close()
+  return url.toString()
 }

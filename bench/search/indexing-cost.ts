@@ -1,7 +1,8 @@
 /**
  * What indexing adds to a create (issue 3 item 7: "indexing at most doubles the cost of a create"):
- * the repository's write path for a new Observation — stamp meta, serialise, extract the index rows,
- * write resource + history + index rows — against the same path without index rows. Measured in
+ * the repository's write path for a new Observation — stamp meta, validate, serialise, extract the
+ * index rows (prepared-create.ts, as each create arrives), write resource + history + index rows —
+ * against the same path without index rows (`indexing: false`, as bench/server-unindexed.ts). Measured in
  * this process on the bench database, in a scratch tenant removed afterwards, alternating blocks of
  * both so drift on the machine hits both.
  *
@@ -18,16 +19,12 @@ import { sql } from 'kysely'
 import type { Resource } from '@medplum/fhirtypes'
 import { createDb } from '../../src/db/connect.js'
 import { r4SearchParamRegistry } from '../../src/resources/indexing/registry.js'
-import { indexRowsFor, type SearchConfig } from '../../src/resources/indexing/resource-indexer.js'
-import { BulkRows } from '../../src/resources/bulk-rows.js'
-import { insertResources } from '../../src/resources/bulk-sql.js'
+import type { SearchConfig } from '../../src/resources/indexing/resource-indexer.js'
 import { CreateCoalescer } from '../../src/resources/create-coalescer.js'
-import { IndexRows } from '../../src/resources/indexing/rows.js'
+import { insertPrepared, prepareCreate, preparedStored, type PreparedCreate } from '../../src/resources/prepared-create.js'
 import { newResourceId } from '../../src/resources/resource-id.js'
 import { ResourceStore } from '../../src/resources/resource-store.js'
-import type { BulkWriteOutcome } from '../../src/resources/bulk-types.js'
-import type { StoredResource, WriteResult } from '../../src/resources/types.js'
-import { stampMeta } from '../../src/resources/versioning.js'
+import type { WriteResult } from '../../src/resources/types.js'
 import { INDEX_TABLE_NAMES } from './bulk-insert.js'
 import { generateTenant } from './generate.js'
 
@@ -57,44 +54,35 @@ export async function measureIndexingCost(databaseUrl: string, serverUrl: string
     if (r.resourceType === 'Observation') observations.push(r)
     if (observations.length >= creates * 2) break
   }
+  const configs = new Map([true, false].map((withIndex) => [withIndex, { ...config, indexing: withIndex }]))
   let indexRows = 0
-  /** Stamps, serialises and (withIndex) indexes one create, as the repository does before writing. */
-  const build = (source: Resource, withIndex: boolean) => {
-    // Server-assigned ids, as the repository makes them (time-ordered: the id indexes grow at their right edge).
-    const id = newResourceId()
-    const lastUpdated = new Date()
-    const stamped = stampMeta(source, id, 1, lastUpdated)
-    const json = JSON.stringify(stamped)
-    const index = withIndex ? indexRowsFor(config, TENANT, stamped) : new IndexRows()
-    indexRows += index.count
-    return { id, lastUpdated, json, index }
+  /**
+   * What the repository does with a POST before it reaches a writer (pg-repository.ts `create`):
+   * stamp, validate, serialise and (withIndex) extract the index rows, as the create arrives. The
+   * writers only send prepared creates; extracting inside the writer, as this bench did before,
+   * held the tenant's writer idle while a batch of 15 was extracted one after another.
+   */
+  const prepare = (source: Resource, withIndex: boolean): PreparedCreate => {
+    const prepared = prepareCreate(configs.get(withIndex)!, TENANT, source, new Date())
+    indexRows += prepared.index.count
+    return prepared
   }
-  const stored = (id: string, lastUpdated: Date, json: string): StoredResource =>
-    ({ resourceType: 'Observation', id, versionId: '1', lastUpdated: lastUpdated.toISOString(), deleted: false, json })
-  const writeAlone = (withIndex: boolean) => async (_tenant: string, source: Resource): Promise<WriteResult> => {
-    const { id, lastUpdated, json, index } = build(source, withIndex)
-    const ok = await store.insertNew({ tenantId: TENANT, resourceType: 'Observation', id, versionId: 1, lastUpdated, deleted: false, method: 'POST', json, index })
+  const writeAlone = async (_tenant: string, p: PreparedCreate): Promise<WriteResult> => {
+    const ok = await store.insertNew({ tenantId: TENANT, resourceType: p.resource.resourceType, id: p.id, versionId: 1, lastUpdated: p.lastUpdated, deleted: false, method: 'POST', json: p.json, index: p.index })
     if (!ok) throw new Error('indexing-cost: insert refused')
-    return { stored: stored(id, lastUpdated, json), created: true }
+    return { stored: preparedStored(p), created: true }
   }
-  const writeBatch = (withIndex: boolean) => async (_tenant: string, sources: readonly Resource[]) => {
-    const rows = new BulkRows()
-    const outcomes: BulkWriteOutcome[] = []
-    for (const source of sources) {
-      const { id, lastUpdated, json, index } = build(source, withIndex)
-      rows.add({ type: 'Observation', id, version: 1, lastUpdated, method: 'POST', content: json, index })
-      outcomes.push({ status: 'created', stored: stored(id, lastUpdated, json) })
-    }
-    const written = await insertResources(db, TENANT, rows)
-    if (written.size !== sources.length) throw new Error('indexing-cost: batch insert refused')
+  const writeBatch = async (_tenant: string, items: readonly PreparedCreate[]) => {
+    const outcomes = await insertPrepared(db, TENANT, items)
+    if (outcomes.some((o) => o.status === 'failed')) throw new Error('indexing-cost: batch insert refused')
     return outcomes
   }
-  const coalescers = new Map([true, false].map((withIndex) => [withIndex, new CreateCoalescer(writeAlone(withIndex), writeBatch(withIndex))]))
+  const coalescers = new Map([true, false].map((withIndex) => [withIndex, new CreateCoalescer<PreparedCreate>(writeAlone, writeBatch)]))
   let next = 0
   const createOne = async (withIndex: boolean) => {
-    const source = observations[next++ % observations.length]!
-    if (path === 'grouped') await coalescers.get(withIndex)!.create(TENANT, source)
-    else await writeAlone(withIndex)(TENANT, source)
+    const prepared = prepare(observations[next++ % observations.length]!, withIndex)
+    if (path === 'grouped') await coalescers.get(withIndex)!.create(TENANT, prepared)
+    else await writeAlone(TENANT, prepared)
   }
   const block = async (withIndex: boolean) => {
     let left = BLOCK

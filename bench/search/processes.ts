@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 
 export const children = new Set<ChildProcess>()
 
-export function spawnTs(root: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+export function spawnTs(root: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,9 +36,14 @@ export async function runJsonChild<T>(root: string, file: string, args: string[]
   return JSON.parse(output.stdout.trim().split('\n').pop() ?? '') as T
 }
 
-/** Starts our server and waits for /healthz. */
+/**
+ * Starts our server and waits for /healthz. With BENCH_CPU_PROF=dir it runs under `node --cpu-prof`
+ * and leaves its V8 profile there when stopped (summarise it with bench/profile-summary.ts).
+ */
 export async function startServer(root: string, port: number, env: NodeJS.ProcessEnv) {
-  const server = spawnTs(root, 'src/main.ts', [], { PORT: String(port), LOG_LEVEL: 'warn', ...env })
+  const profDir = process.env.BENCH_CPU_PROF
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
+  const server = spawnTs(root, 'src/main.ts', [], { PORT: String(port), LOG_LEVEL: 'warn', ...env }, nodeArgs)
   const origin = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 90_000
   let exitCode: number | null | undefined

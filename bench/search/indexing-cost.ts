@@ -2,9 +2,9 @@
  * What indexing adds to a create (issue 3 item 7: "indexing at most doubles the cost of a create"):
  * the repository's write path for a new Observation — stamp meta, validate, serialise, extract the
  * index rows (prepared-create.ts, as each create arrives), write resource + history + index rows —
- * against the same path without index rows (`indexing: false`, as bench/server-unindexed.ts). Measured in
- * this process on the bench database, in a scratch tenant removed afterwards, alternating blocks of
- * both so drift on the machine hits both.
+ * against the same path without index rows (`indexing: false`, as bench/server-unindexed.ts).
+ * Measured in this process on the bench database, in a scratch tenant removed afterwards,
+ * alternating blocks of both so drift on the machine hits both.
  *
  * Two write paths, as the server has them (pg-repository.ts `create`):
  * - `grouped`: plain creates go through a CreateCoalescer, as every POST without a client id does:

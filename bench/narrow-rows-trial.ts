@@ -11,13 +11,12 @@
  * Usage: npx tsx bench/narrow-rows-trial.ts [--seconds 4] [--rounds 6]
  * Drops and creates the databases segimed_wc_wide and segimed_wc_narrow (BENCH_DATABASE_URL's server).
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { freshWriteCostDatabase, WRITE_COST_TENANT, writeCases } from './write-statements.js'
+import { freshWriteCostDatabase, runPgbench, WRITE_COST_TENANT, writeCases } from './write-statements.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '6' } } })
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -75,11 +74,9 @@ console.log(`Narrower index rows, batch of ${BATCH} (pgbench -M prepared, 1 clie
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const run of round % 2 ? [...runs].reverse() : runs) {
     const before = await walBytes(run.url)
-    const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', args.seconds, '-f', run.file, run.url], { encoding: 'utf8' })
-    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1])
-    const done = Number(/transactions actually processed: (\d+)/.exec(out)?.[1])
+    const { tps, transactions } = runPgbench(run.file, run.url, args.seconds)
     run.wal += (await walBytes(run.url)) - before
-    run.creates += done * BATCH
+    run.creates += transactions * BATCH
     run.micros.push(1e6 / tps / BATCH)
   }
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { freshWriteCostDatabase, writeCases } from './write-statements.js'
+import { freshWriteCostDatabase, runPgbench, writeCases } from './write-statements.js'
 
 const DATABASE = 'segimed_write_cost'
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, batch: { type: 'string', default: '8' }, 'extra-sql': { type: 'string' } } })
@@ -43,9 +43,8 @@ async function main() {
       const file = join(dir, 'case.sql')
       writeFileSync(file, c.script)
       const start = await lsn()
-      const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', args.seconds!, '-f', file, url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const { transactions } = runPgbench(file, url, args.seconds!)
       const end = await lsn()
-      const transactions = Number(/transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0)
       const creates = transactions * c.creates
       const dump = execFileSync(join(bindir, 'pg_waldump'), ['-s', start, '-e', end, '-p', walDir], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })
       const bytes = new Map<string, number>()

@@ -12,13 +12,12 @@
  * Needs `pgbench` on the PATH; BENCH_DATABASE_URL as in run.ts (the database `segimed_write_cost` is
  * dropped and created).
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { freshWriteCostDatabase, writeCases } from './write-statements.js'
+import { freshWriteCostDatabase, runPgbench, writeCases } from './write-statements.js'
 
 const DATABASE = 'segimed_write_cost'
 
@@ -27,14 +26,6 @@ const seconds = Number(args.seconds)
 const rounds = Number(args.rounds)
 const batch = Number(args.batch)
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-
-function pgbench(file: string, databaseUrl: string): { tps: number; transactions: number } {
-  const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', String(seconds), '-f', file, databaseUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  const match = /tps = ([\d.]+)/.exec(out)
-  const done = /transactions actually processed: (\d+)/.exec(out)
-  if (!match || !done) throw new Error(`pgbench printed no tps:\n${out}`)
-  return { tps: Number(match[1]), transactions: Number(done[1]) }
-}
 
 /** WAL written between two calls: full-page images and index records are a large part of a write's cost. */
 async function walPosition(client: pg.Client): Promise<{ bytes: bigint; fpi: bigint }> {
@@ -60,7 +51,7 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       for (const c of round % 2 === 0 ? cases : [...cases].reverse()) {
         const before = await walPosition(probe)
-        const run = pgbench(c.file, url.toString())
+        const run = runPgbench(c.file, url.toString(), seconds)
         const after = await walPosition(probe)
         c.walBytes += after.bytes - before.bytes
         c.fpi += after.fpi - before.fpi

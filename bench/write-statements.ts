@@ -5,6 +5,7 @@
  * without the index rows of `observation.json`. Taken from the real code through an executor that
  * only records the statement, so the scripts follow every change to the write path.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -119,4 +120,13 @@ export async function freshWriteCostDatabase(adminUrl: string, database: string,
   await prepareWriteCostDatabase(db, extraSqlFile)
   await close()
   return url.toString()
+}
+
+/** Runs a script through `pgbench -M prepared` at one client for `seconds`: its rate and how many times it ran. */
+export function runPgbench(file: string, databaseUrl: string, seconds: number | string): { tps: number; transactions: number } {
+  const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '1', '-T', String(seconds), '-f', file, databaseUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const tps = /tps = ([\d.]+)/.exec(out)
+  const done = /transactions actually processed: (\d+)/.exec(out)
+  if (!tps || !done) throw new Error(`pgbench printed no tps:\n${out}`)
+  return { tps: Number(tps[1]), transactions: Number(done[1]) }
 }

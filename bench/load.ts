@@ -32,6 +32,8 @@ export interface LoadPlan {
   connections: number
   warmupSeconds: number
   seconds: number
+  /** Also print every response time (LoadResult.latencies), so runs of several processes merge exactly. */
+  keepLatencies?: boolean
 }
 
 export interface LoadResult {
@@ -53,6 +55,8 @@ export interface LoadResult {
   postgresCpuMsPerRequest: number
   /** With `watchUrl`: the run's WAL and what the database's backends were waiting on. */
   wal?: WalWatch
+  /** With `keepLatencies`: every response time in ms, in no particular order. */
+  latencies?: number[]
 }
 
 function requestsOf(plan: LoadPlan): autocannon.Request[] {
@@ -139,6 +143,7 @@ async function main() {
     serverCpuMsPerRequest: (cpu.serverMsPerSec * elapsed) / count,
     postgresCpuMsPerRequest: (cpu.postgresMsPerSec * elapsed) / count,
     wal,
+    latencies: plan.keepLatencies ? Array.from(sorted, (ms) => Math.round(ms * 1000) / 1000) : undefined,
   }
   process.stdout.write(JSON.stringify(out) + '\n')
 }

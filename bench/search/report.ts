@@ -15,6 +15,8 @@ export interface ResultRow {
   unsupported?: string
   /** Differences between our first page and the baseline's rows, when any. */
   mismatch?: string
+  /** ours / SQL req/s of each round (rounds.ts). */
+  roundRatios?: number[]
 }
 
 export interface TargetCheck {

@@ -20,6 +20,7 @@ import { fmt, printIndexingCost, printResults, targetsOf, type ResultRow } from 
 import { buildScenarios, deepWalkStarts, type Samples, type Scenario } from './scenarios.js'
 import { probeScenario, walkToPage } from './probe.js'
 import { prewarm } from './prewarm.js'
+import { measureInRounds } from './rounds.js'
 import type { SqlLoadPlan } from './sql-load.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -34,7 +35,8 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1000000' },
     reload: { type: 'boolean', default: false },
     database: { type: 'string', default: 'segimed_bench_search' },
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '1,16' },
     scenarios: { type: 'string' },
@@ -54,6 +56,7 @@ function positive(name: string, raw: string): number {
 const settings = {
   size: Math.round(positive('size', args.size)),
   seconds: positive('seconds', args.seconds),
+  rounds: Math.round(positive('rounds', args.rounds)),
   warmupSeconds: Number(args.warmup),
   concurrencies: args.concurrency.split(',').map((c) => positive('concurrency', c)),
   poolSize: positive('pool-size', args['pool-size']),
@@ -69,7 +72,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'segimed-bench-search-'))
 async function main() {
   const startedAt = new Date()
   console.log(`Segimed FHIR search bench: ${settings.size.toLocaleString('en')} resources, c=${settings.concurrencies.join(',')}, ` +
-    `${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run, ${cpus().length} CPUs, node ${process.version}`)
+    `${settings.seconds} s per side in ${settings.rounds} alternating rounds (each after a ${settings.warmupSeconds} s warm-up), ${cpus().length} CPUs, node ${process.version}`)
   const { state, loadedNow } = await ensureLoaded({ adminUrl: settings.adminUrl, database: settings.database, size: settings.size, reload: Boolean(args.reload), serverUrl: origin, log: console.log })
   printLoad(state, loadedNow)
   if (args['load-only']) return
@@ -114,13 +117,14 @@ async function main() {
       const probe = await probeScenario(origin, TENANT, headers, scenario, sqlPool)
       console.log(`\n${scenario.name}: ${scenario.title}  e.g. ${scenario.paths[0]}\n  ${probe.note}`)
       for (const c of settings.concurrencies) {
-        const ours = probe.unsupported ? undefined : await runHttp(scenario, c, headers, server.child.pid)
-        const sql = await runSql(scenario, c)
-        const row: ResultRow = { ...base, concurrency: c, ours, sql, unsupported: probe.unsupported, mismatch: probe.mismatch }
+        const runOurs = probe.unsupported ? undefined : () => runHttp(scenario, c, headers, server.child.pid)
+        const { ours, sql, roundRatios } = await measureInRounds(settings.rounds, runOurs, () => runSql(scenario, c))
+        const row: ResultRow = { ...base, concurrency: c, ours, sql, roundRatios, unsupported: probe.unsupported, mismatch: probe.mismatch }
         rows.push(row)
         const t = targetsOf(row, rows).map((x) => `${x.label} ${x.pass ? 'PASS' : 'MISS'}`).join('; ')
         console.log(`  c=${String(c).padEnd(2)} ours ${ours ? `${fmt(ours.reqPerSec, 0)} req/s p50 ${fmt(ours.p50)} p95 ${fmt(ours.p95)} ms` : 'not run'}` +
-          ` | SQL ${fmt(sql.reqPerSec, 0)} req/s p50 ${fmt(sql.p50)} p95 ${fmt(sql.p95)} ms${t ? ` | ${t}` : ''}`)
+          ` | SQL ${fmt(sql.reqPerSec, 0)} req/s p50 ${fmt(sql.p50)} p95 ${fmt(sql.p95)} ms` +
+          `${roundRatios.length > 1 ? ` | rounds ${roundRatios.map((r) => fmt(r * 100, 0)).join('/')}%` : ''}${t ? ` | ${t}` : ''}`)
       }
     }
   } finally {
@@ -183,7 +187,7 @@ async function readSamples(headers: Record<string, string>): Promise<Samples> {
   }
 }
 
-const loadTimeout = () => (settings.warmupSeconds + settings.seconds) * 1000 + 120_000
+const loadTimeout = () => (settings.warmupSeconds + settings.seconds / settings.rounds) * 1000 + 120_000
 
 async function runHttp(scenario: Scenario, connections: number, headers: Record<string, string>, serverPid: number | undefined): Promise<LoadResult> {
   const plan: LoadPlan = {
@@ -196,7 +200,8 @@ async function runHttp(scenario: Scenario, connections: number, headers: Record<
     database: settings.database,
     connections,
     warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
+    seconds: settings.seconds / settings.rounds,
+    keepLatencies: true,
   }
   const file = join(scratch, `${scenario.name}-${connections}-http.json`)
   writeFileSync(file, JSON.stringify(plan))
@@ -210,7 +215,8 @@ async function runSql(scenario: Scenario, connections: number): Promise<LoadResu
     poolSize: settings.poolSize,
     connections,
     warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
+    seconds: settings.seconds / settings.rounds,
+    keepLatencies: true,
     entries: scenario.sql,
   }
   const file = join(scratch, `${scenario.name}-${connections}-sql.json`)

@@ -19,6 +19,8 @@ export interface SqlLoadPlan {
   warmupSeconds: number
   seconds: number
   entries: SqlQuery[][]
+  /** As LoadPlan.keepLatencies. */
+  keepLatencies?: boolean
 }
 
 async function runFor(pool: pg.Pool, plan: SqlLoadPlan, seconds: number, record: (ms: number, ok: boolean) => void): Promise<void> {
@@ -78,6 +80,7 @@ async function main() {
       cpu,
       serverCpuMsPerRequest: (cpu.loadGeneratorMsPerSec * elapsed) / Math.max(1, sorted.length),
       postgresCpuMsPerRequest: (cpu.postgresMsPerSec * elapsed) / Math.max(1, sorted.length),
+      latencies: plan.keepLatencies ? Array.from(sorted, (ms) => Math.round(ms * 1000) / 1000) : undefined,
     }
     process.stdout.write(JSON.stringify(result) + '\n')
   } finally {

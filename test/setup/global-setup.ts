@@ -14,13 +14,14 @@ declare module 'vitest' {
 /**
  * One database for the whole run, migrated once. Tests isolate themselves by creating a fresh
  * tenant each, so no truncation is needed (and tenant isolation is exercised on every run).
- * With DATABASE_URL (CI): a fresh database `segimed_test_<pid>` on that server.
+ * With DATABASE_URL (CI): a fresh database `segimed_test_<pid>_<project>` on that server.
  * Without it: an in-memory PGlite served over a Unix socket to every worker.
  */
 export default async function setup(project: TestProject) {
   const serverUrl = process.env.DATABASE_URL
   if (serverUrl) {
-    const name = `segimed_test_${process.pid}`
+    // One database per project (vitest.config.ts runs the planner's tests apart, in their own).
+    const name = `segimed_test_${process.pid}${project.name ? `_${project.name.replace(/[^a-z0-9]/gi, '')}` : ''}`
     const admin = new pg.Client({ connectionString: serverUrl })
     await admin.connect()
     await admin.query(`DROP DATABASE IF EXISTS ${name}`)

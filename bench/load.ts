@@ -55,7 +55,7 @@ export interface LoadResult {
   postgresCpuMsPerRequest: number
   /** With `watchUrl`: the run's WAL and what the database's backends were waiting on. */
   wal?: WalWatch
-  /** With `keepLatencies`: every response time in ms, in no particular order. */
+  /** With `keepLatencies`: every response time in ms, ascending. */
   latencies?: number[]
 }
 

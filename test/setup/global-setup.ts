@@ -12,7 +12,7 @@ declare module 'vitest' {
 }
 
 /**
- * One database for the whole run, migrated once. Tests isolate themselves by creating a fresh
+ * One database per test project, migrated once. Tests isolate themselves by creating a fresh
  * tenant each, so no truncation is needed (and tenant isolation is exercised on every run).
  * With DATABASE_URL (CI): a fresh database `segimed_test_<pid>_<project>` on that server.
  * Without it: an in-memory PGlite served over a Unix socket to every worker.

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { snapshotCpu, splitCpu, type CpuSplit } from './cpu.js'
+import { percentile } from './percentile.js'
 import { watchWal, type WalWatch } from './wal-watch.js'
 
 export interface LoadPlan {
@@ -77,11 +78,6 @@ function requestsOf(plan: LoadPlan): autocannon.Request[] {
       },
     },
   ]
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
 function runOnce(plan: LoadPlan, seconds: number, record: (status: number, ms: number) => void): Promise<autocannon.Result> {

@@ -8,6 +8,7 @@
  */
 import type { CpuSplit } from '../cpu.js'
 import type { LoadResult } from '../load.js'
+import { percentile } from '../percentile.js'
 
 export interface RoundsResult {
   ours?: LoadResult
@@ -44,7 +45,6 @@ export function mergeRuns(runs: readonly LoadResult[]): LoadResult {
   const seconds = sum(runs, (r) => r.seconds)
   const all = Float64Array.from(runs.flatMap((r) => r.latencies ?? [])).sort()
   if (all.length !== requests) throw new Error(`mergeRuns: ${all.length} response times for ${requests} requests (run the load with keepLatencies)`)
-  const at = (p: number) => (all.length ? all[Math.min(all.length - 1, Math.ceil((p / 100) * all.length) - 1)]! : NaN)
   const perSec = (pick: (c: CpuSplit) => number) => sum(runs, (r) => pick(r.cpu) * r.seconds) / seconds
   const cpu: CpuSplit = {
     serverMsPerSec: perSec((c) => c.serverMsPerSec),
@@ -58,10 +58,10 @@ export function mergeRuns(runs: readonly LoadResult[]): LoadResult {
     requests,
     seconds,
     reqPerSec: requests / seconds,
-    p50: at(50),
-    p95: at(95),
-    p99: at(99),
-    max: at(100),
+    p50: percentile(all, 50),
+    p95: percentile(all, 95),
+    p99: percentile(all, 99),
+    max: percentile(all, 100),
     non2xx: sum(runs, (r) => r.non2xx),
     errors: sum(runs, (r) => r.errors),
     timeouts: sum(runs, (r) => r.timeouts),

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { snapshotCpu, splitCpu } from '../cpu.js'
 import type { LoadResult } from '../load.js'
+import { percentile } from '../percentile.js'
 import type { SqlQuery } from './scenarios.js'
 
 export interface SqlLoadPlan {
@@ -64,15 +65,14 @@ async function main() {
     const elapsed = (performance.now() - started) / 1000
     const cpu = splitCpu(before, snapshotCpu(undefined, plan.database), elapsed)
     const sorted = Float64Array.from(latencies).sort()
-    const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN)
     const result: LoadResult = {
       requests: sorted.length,
       seconds: elapsed,
       reqPerSec: sorted.length / elapsed,
-      p50: at(50),
-      p95: at(95),
-      p99: at(99),
-      max: at(100),
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: percentile(sorted, 100),
       non2xx: 0,
       errors,
       timeouts: 0,

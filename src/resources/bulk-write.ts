@@ -195,6 +195,8 @@ function checkItem(item: BulkWriteItem): FhirError | undefined {
   const resource = item.resource as Partial<Resource> | null
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return invalid('A resource must be a JSON object')
   const type = resource.resourceType
+  // A JSON file beside the resources (an export's manifest) has none: say so, not "type 'undefined'".
+  if (type === undefined) return invalid('Not a FHIR resource: the JSON object has no resourceType', { expression: ['resourceType'] })
   if (typeof type !== 'string' || !isResourceType(type)) {
     return notFound(`Resource type '${String(type)}' is not a FHIR R4 resource type supported here`, 'MSG_UNKNOWN_TYPE')
   }

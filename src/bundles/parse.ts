@@ -111,7 +111,8 @@ function bodyOf(resource: unknown, type: string): Resource {
   }
   const resourceType = (resource as Resource).resourceType
   if (resourceType !== type) {
-    throw invalid(`entry.resource.resourceType '${String(resourceType)}' does not match the entry url type '${type}'`, {
+    const found = resourceType === undefined ? 'has no resourceType' : `resourceType '${String(resourceType)}' does not match`
+    throw invalid(`entry.resource ${found}: the entry url's type is '${type}'`, {
       expression: ['resource.resourceType'],
       messageId: 'MSG_RESOURCE_TYPE_MISMATCH',
     })

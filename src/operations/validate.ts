@@ -23,7 +23,8 @@ export const validateOperation: OperationDescriptor = {
       if (resource === undefined) throw invalid('$validate needs a resource: send it as the body, or as the `resource` parameter of a Parameters body')
       const r = resource as Partial<Resource>
       if (r.resourceType !== ctx.resourceType) {
-        issues.push(error('invalid', `resourceType '${String(r.resourceType)}' does not match the URL type ${ctx.resourceType}`, 'resourceType'))
+        const found = r.resourceType === undefined ? 'The resource has no resourceType' : `resourceType '${String(r.resourceType)}' does not match`
+        issues.push(error('invalid', `${found}: the URL's type is ${ctx.resourceType}`, 'resourceType'))
       }
       if (mode === 'update' && ctx.id && r.id !== ctx.id) {
         issues.push(error('invalid', `Resource id '${String(r.id)}' does not match the URL id ${ctx.id}`, `${ctx.resourceType}.id`))

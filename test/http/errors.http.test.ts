@@ -68,7 +68,13 @@ describe('request bodies', () => {
   it('returns 400 with MSG_RESOURCE_TYPE_MISMATCH when the body resourceType is not the URL type', async () => {
     const tenant = await t.newTenant()
     const res = await tenant.request('POST', '/Observation', { body: makePatient() })
-    expectOutcome(res, { status: 400, code: 'invalid', messageId: 'MSG_RESOURCE_TYPE_MISMATCH' })
+    expectOutcome(res, { status: 400, code: 'invalid', messageId: 'MSG_RESOURCE_TYPE_MISMATCH', diagnostics: /^Body resourceType 'Patient' does not match: the URL's type is 'Observation'$/ })
+    const { resourceType: _, ...untyped } = makePatient()
+    const missing = await tenant.request('POST', '/Patient', { body: untyped })
+    expectOutcome(missing, { status: 400, code: 'invalid', messageId: 'MSG_RESOURCE_TYPE_MISMATCH', diagnostics: /^The body has no resourceType: the URL's type is 'Patient'$/ })
+    const inBatch = await tenant.request('POST', '', { body: { resourceType: 'Bundle', type: 'batch', entry: [{ resource: untyped, request: { method: 'POST', url: 'Patient' } }] } })
+    expect(inBatch.statusCode).toBe(200)
+    expect(inBatch.json().entry[0].response.outcome.issue[0].diagnostics).toBe("entry.resource has no resourceType: the entry url's type is 'Patient'")
   })
 })
 

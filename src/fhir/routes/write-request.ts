@@ -19,7 +19,8 @@ export function bodyResource(request: FastifyRequest, type: string): Resource {
   if (typeof body !== 'object' || Array.isArray(body)) throw invalid(`The request body must be a JSON object (a ${type} resource)`, { code: 'structure' })
   const resourceType = (body as { resourceType?: unknown }).resourceType
   if (resourceType !== type) {
-    throw new FhirError('invalid', `Body resourceType '${String(resourceType)}' does not match the URL type '${type}'`, {
+    const found = resourceType === undefined ? 'The body has no resourceType' : `Body resourceType '${String(resourceType)}' does not match`
+    throw new FhirError('invalid', `${found}: the URL's type is '${type}'`, {
       expression: ['resourceType'],
       messageId: 'MSG_RESOURCE_TYPE_MISMATCH',
     })

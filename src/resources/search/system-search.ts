@@ -20,9 +20,10 @@ const LINK_PARAMS = /^(_has:|_text$|_content$|_list$)/
  * System-level search (https://hl7.org/fhir/R4/http.html#search, `GET [base]?_type=A,B&...`). Without
  * `_type`, every type and only the common parameters (`_id`, `_lastUpdated`, `_tag`, `_profile`,
  * `_security`, `_source`, `_text`, `_content`, `_list`, `_has`). With `_type`, any parameter every
- * listed type defines the same way (same SearchParameter url, e.g. `patient` on Observation and
- * Condition); one defined differently or not at all by some of them is a 400
- * (https://hl7.org/fhir/R4/search.html#all). `_sort` takes `_id` and `_lastUpdated`.
+ * listed type defines with the same code and type (https://hl7.org/fhir/R4/search.html#all): one
+ * SearchParameter (`patient` on Observation and Condition) or one per type (`name` on Patient and
+ * Practitioner, each type searched by its own definition); a parameter some types lack, or define
+ * with another type, is a 400. `_sort` takes `_id` and `_lastUpdated`.
  */
 export async function searchSystem(db: Kysely<Database>, config: SearchConfig, scope: RequestScope, query: SystemSearchQuery, now: Date): Promise<SearchPage> {
   const typeText = query.params.filter(([name]) => name === '_type').map(([, v]) => v)
@@ -64,17 +65,21 @@ function parseTypes(values: readonly string[]): string[] | undefined {
   return [...new Set(types)]
 }
 
-/** A parameter some listed types lack, or define with another SearchParameter, is a 400 naming it. */
+/** A parameter some listed types lack, or define with another parameter type (string, token...), is a 400 naming it. */
 function checkSameDefinitions(config: SearchConfig, types: readonly string[], pairs: readonly (readonly [string, string])[]) {
   for (const [name] of pairs) {
     if (isControlParam(name) || LINK_PARAMS.test(name)) continue
     const code = name.split(/[.:]/)[0]!
-    const urls = types.map((t) => config.registry.forType(t).byCode.get(code)?.url)
-    if (urls.every((u) => u === undefined)) continue
-    if (urls.some((u) => u !== urls[0])) {
-      const lacking = types.filter((_, i) => urls[i] === undefined)
-      const why = lacking.length ? `${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no parameter '${code}'` : `'${code}' is a different parameter on each of ${types.join(', ')}`
-      throw invalid(`Parameter ${name}: ${why}; search those types separately or use a common parameter`, { expression: [name] })
+    const defs = types.map((t) => config.registry.forType(t).byCode.get(code))
+    if (defs.every((d) => d === undefined)) continue
+    const lacking = types.filter((_, i) => defs[i] === undefined)
+    if (lacking.length) {
+      throw invalid(`Parameter ${name}: ${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no parameter '${code}'; search those types separately or use a common parameter`, { expression: [name] })
+    }
+    const kinds = [...new Set(defs.map((d) => d!.type))]
+    if (kinds.length > 1) {
+      const each = types.map((t, i) => `${t} ${defs[i]!.type}`).join(', ')
+      throw invalid(`Parameter ${name}: '${code}' is of a different type on each of the listed types (${each}); search those types separately`, { expression: [name] })
     }
   }
 }

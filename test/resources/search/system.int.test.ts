@@ -45,6 +45,20 @@ describe('search: system level', () => {
     expect(both.total).toBe(2)
   })
 
+  it('searches a parameter each listed type defines on its own with the same type by each definition (name on Patient and Practitioner)', async () => {
+    const { scope, p1 } = await world()
+    const [doc, other] = await seed(f.repo, scope, [
+      { resourceType: 'Practitioner', name: [{ family: 'Anaya', given: ['José'] }] },
+      { resourceType: 'Practitioner', name: [{ family: 'Bo' }] },
+    ] as Resource[])
+    expect(refs(await system(scope, '_type=Patient,Practitioner&name=ana')).sort()).toEqual([`Patient/${p1}`, `Practitioner/${doc}`].sort())
+    expect(refs(await system(scope, '_type=Patient,Practitioner&name=jose'))).toEqual([`Practitioner/${doc}`])
+    expect(refs(await system(scope, '_type=Practitioner&name:exact=Bo'))).toEqual([`Practitioner/${other}`])
+    const page = await system(scope, '_type=Patient,Practitioner&name=bo&_total=accurate')
+    expect(page.total).toBe(2)
+    expect(page.request.used).toContainEqual(['name', 'bo'])
+  })
+
   it('supports _text/_content, _has and _list at system level', async () => {
     const { scope, p1, c1 } = await world()
     expect(refs(await system(scope, '_content=diabetes'))).toEqual([`Condition/${c1}`])
@@ -86,7 +100,7 @@ describe('search: system level', () => {
   it('answers 400 for a parameter not defined alike on every _type, an unknown type, a non-common sort', async () => {
     const { scope } = await world()
     const bad = (query: string, text: RegExp) => expect(system(scope, query)).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(text) })
-    await bad('_type=Patient,Practitioner&name=x', /Parameter name: 'name' is a different parameter/)
+    await bad('_type=CarePlan,Task&performer=x', /Parameter performer: 'performer' is of a different type on each of the listed types \(CarePlan reference, Task token\)/)
     await bad('_type=Patient,Observation&gender=male', /Parameter gender: Observation has no parameter 'gender'/)
     await bad('_type=Nope', /_type: 'Nope'/)
     await bad('_sort=name', /_sort/)

@@ -78,7 +78,7 @@ export function buildCapabilityStatement(options: {
         resource: resources,
         interaction: [{ code: 'history-system' }, { code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
         // Parameters every type takes, also at system level ([base]?_type=...).
-        searchParam: COMMON_SEARCH_PARAMS,
+        searchParam: [...COMMON_SEARCH_PARAMS, SYSTEM_TYPE_PARAM],
         operation: OPERATIONS.filter((op) => op.levels.includes('system')).map((op) => ({ name: op.code, definition: op.definition })),
         // Compartment search: [base]/{Compartment}/{id}/{type} for all five; [base]/Patient|Encounter/{id}/* too.
         compartment: ['patient', 'encounter', 'relatedperson', 'practitioner', 'device'].map((c) => `http://hl7.org/fhir/CompartmentDefinition/${c}`),
@@ -88,6 +88,13 @@ export function buildCapabilityStatement(options: {
 }
 
 type SearchParamDecl = NonNullable<CapabilityStatementRestResource['searchParam']>[number]
+
+/** System level only (resources/search/system-search.ts). */
+const SYSTEM_TYPE_PARAM: SearchParamDecl = {
+  name: '_type',
+  type: 'token',
+  documentation: 'Resource types to search ([base]?_type=Patient,Practitioner&name=ana). Besides the common parameters, any parameter every listed type defines with the same code and type, each type searched by its own definition; one some type lacks or types differently is a 400',
+}
 
 /**
  * The special and result parameters every type answers besides its own (https://hl7.org/fhir/R4/search.html):

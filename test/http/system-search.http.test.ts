@@ -127,5 +127,7 @@ describe('CapabilityStatement', () => {
     const rest = (await tenant.request('GET', '/metadata')).json<CapabilityStatement>().rest?.[0]
     expect(rest?.interaction).toContainEqual({ code: 'search-system' })
     expect(rest?.compartment).toContain('http://hl7.org/fhir/CompartmentDefinition/patient')
+    expect(rest?.searchParam?.find((p) => p.name === '_type')).toMatchObject({ type: 'token', documentation: expect.stringContaining('same code and type') })
+    expect(rest?.resource?.find((r) => r.type === 'Patient')?.searchParam?.some((p) => p.name === '_type')).toBe(false)
   })
 })

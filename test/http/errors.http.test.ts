@@ -107,6 +107,29 @@ describe('validation failures', () => {
     const outcome = expectOutcome(await tenant.request('POST', '/Observation', { body }), { status: 400, code: /^(required|structure)$/ })
     expect(outcome.issue?.[0]?.expression).toEqual(['Observation.code'])
   })
+
+  it('returns 400 for U+0000 in a code or uri (PostgreSQL cannot store it) and stores nothing', async () => {
+    const tenant = await t.newTenant()
+    const body = makeObservation({ valueQuantity: { value: 5, system: 'http://unitsofmeasure.org', code: 'm\u0000g' } })
+    const outcome = expectOutcome(await tenant.request('POST', '/Observation', { body }), { status: 400, code: 'structure', diagnostics: /U\+0000/ })
+    expect(outcome.issue?.[0]?.expression).toEqual(['Observation.valueQuantity.code'])
+    const tagged = { ...makePatient(), meta: { tag: [{ system: 'http://x\u0000', code: 'a' }] } }
+    expectOutcome(await tenant.request('PUT', '/Patient/nul-1', { body: { ...tagged, id: 'nul-1' } }), { status: 400, code: 'structure' })
+    expect((await tenant.request('GET', '/Observation?_summary=count')).json().total).toBe(0)
+    expect((await tenant.request('GET', '/Patient/nul-1')).statusCode).toBe(404)
+  })
+
+  it('accepts [] and {} where a string or an array belongs, as absent, and indexes the rest (no 500)', async () => {
+    const tenant = await t.newTenant()
+    const body = makeObservation({ valueQuantity: { value: 72, unit: 'kg', system: 'http://unitsofmeasure.org', code: [] as never }, category: [{ coding: {} as never, text: 'Vital' }] })
+    const created = await tenant.request('POST', '/Observation', { body })
+    expect(created.statusCode, created.body).toBe(201)
+    const id = resourceOf(created).id
+    for (const query of ['value-quantity=72', 'category:text=vital']) {
+      const found = (await tenant.request('GET', `/Observation?${query}`)).json<Bundle>()
+      expect(found.entry?.map((e) => e.resource?.id), query).toEqual([id])
+    }
+  })
 })
 
 describe('ids', () => {

@@ -196,6 +196,13 @@ describe('validateResource', () => {
     expect(expressionsOf({ ...validPatient(), name: [{ given: [''] }] })).toEqual(['Patient.name[0].given[0]'])
   })
 
+  it('rejects U+0000 in any string, also in code and uri values whose format would admit it (PostgreSQL cannot store it)', () => {
+    const nul = { ...validObservation(), valueQuantity: { value: 1, system: 'http://unitsofmeasure.org', code: 'm\u0000g' } }
+    expect(errorsOf(nul)).toMatchObject([{ code: 'structure', expression: ['Observation.valueQuantity.code'], diagnostics: expect.stringContaining('U+0000') }])
+    expect(expressionsOf({ ...validObservation(), code: { coding: [{ system: 'http://lo\u0000inc.org', code: '8867-4' }] } })).toEqual(['Observation.code.coding[0].system'])
+    expect(expressionsOf({ ...validPatient(), meta: { tag: [{ code: '\u0000' }] } })).toEqual(['Patient.meta.tag[0].code'])
+  })
+
   it('rejects a contained resource of a non-R4 type with its path', () => {
     const patient = { ...validPatient(), contained: [{ resourceType: 'Project', id: 'x' }] }
     const issues = errorsOf(patient)

@@ -23,20 +23,24 @@ export function indexQuantityValue(rows: IndexRows, param: string, ord: number, 
   const v = typed.value as QuantityLike & { low?: QuantityLike; high?: QuantityLike }
   const units: QuantityLike = v.low ?? v.high ?? v
   const isMoney = typed.type === 'Money' || typeof units.currency === 'string'
+  const code = text(isMoney ? units.currency : units.code)
   rows.addQuantity(param, ord, {
     low: r[0],
     high: r[1],
-    system: isMoney ? 'urn:iso:std:iso:4217' : (units.system ?? null),
-    code: isMoney ? (units.currency ?? null) : (units.code ?? null),
-    unit: units.unit ?? null,
+    system: isMoney ? 'urn:iso:std:iso:4217' : text(units.system),
+    code,
+    unit: text(units.unit),
   })
-  const canonical = !isMoney && units.system === UCUM_SYSTEM && units.code ? ucumCanonical(units.code) : undefined
+  const canonical = !isMoney && units.system === UCUM_SYSTEM && code ? ucumCanonical(code) : undefined
   if (canonical) {
     const low = toCanonical(canonical, r[0])
     const high = toCanonical(canonical, r[1])
     // Already canonical (`g`, `m`, `K`...): the row as written is the canonical row, and the
     // canonical match reads UCUM rows whose code is the canonical unit (search/params/quantity.ts).
-    const isCanonical = units.code === canonical.unit && low === r[0] && high === r[1]
+    const isCanonical = code === canonical.unit && low === r[0] && high === r[1]
     if (!isCanonical) rows.addQuantity(param, ord, { low, high, system: CANONICAL_SYSTEM, code: canonical.unit, unit: null })
   }
 }
+
+/** A unit, system or currency as written; validation reads `[]` and `{}` there as absent, so they can arrive. */
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null)

@@ -21,32 +21,33 @@ const GENERIC_BASES = new Set(['Resource', 'DomainResource'])
  * Throws `invalid` naming the element to fix. Runs on the structurally validated resource.
  */
 export function checkSearchParameter(sp: SearchParameter, registry: SearchParamRegistry): void {
-  const code = sp.code ?? ''
+  const code = typeof sp.code === 'string' ? sp.code : ''
   if (!CODE_PATTERN.test(code)) {
     throw bad(
       `SearchParameter.code '${code.slice(0, 80)}' is not usable: start with a letter, then up to 63 letters, digits, '-' or '_' (no '.', ':' or leading '_')`,
       'SearchParameter.code',
     )
   }
-  const bases = sp.base ?? []
+  // Validation reads an empty [] or {} as absent (as @medplum/core does): only arrays are lists here.
+  const bases = listOf(sp.base)
   bases.forEach((base, i) => {
     if (!GENERIC_BASES.has(base) && !isResourceType(base)) throw bad(`SearchParameter.base '${base}' is not an R4 resource type`, `SearchParameter.base[${i}]`)
   })
-  const type = sp.type ?? ''
+  const type = typeof sp.type === 'string' ? sp.type : ''
   if (!INDEXED_TYPES.has(type)) {
     throw bad(`SearchParameter.type '${type}' cannot be indexed here: use one of ${[...INDEXED_TYPES].join(', ')}`, 'SearchParameter.type')
   }
   checkExpression(sp, bases)
-  ;(sp.target ?? []).forEach((target, i) => {
+  listOf(sp.target).forEach((target, i) => {
     if (!isResourceType(target)) throw bad(`SearchParameter.target '${target}' is not an R4 resource type`, `SearchParameter.target[${i}]`)
   })
   if (type === 'composite') checkComponents(sp, registry)
-  else if (sp.component?.length) throw bad('SearchParameter.component is only for composite parameters', 'SearchParameter.component')
+  else if (listOf(sp.component).length) throw bad('SearchParameter.component is only for composite parameters', 'SearchParameter.component')
   if (sp.status === 'active' || sp.status === 'draft') checkCollisions(sp, bases, registry)
 }
 
 function checkExpression(sp: SearchParameter, bases: readonly string[]) {
-  const expression = sp.expression?.trim()
+  const expression = typeof sp.expression === 'string' ? sp.expression.trim() : ''
   if (!expression) throw bad('SearchParameter.expression is required: the FHIRPath that selects the values to index', 'SearchParameter.expression')
   parseOrThrow(expression, 'SearchParameter.expression')
   bases.forEach((base, i) => {
@@ -64,7 +65,7 @@ function checkExpression(sp: SearchParameter, bases: readonly string[]) {
 }
 
 function checkComponents(sp: SearchParameter, registry: SearchParamRegistry) {
-  const components = sp.component ?? []
+  const components = listOf(sp.component)
   if (components.length < 2) throw bad('A composite SearchParameter needs at least two SearchParameter.component entries', 'SearchParameter.component')
   components.forEach((c, i) => {
     const at = `SearchParameter.component[${i}]`
@@ -73,7 +74,7 @@ function checkComponents(sp: SearchParameter, registry: SearchParamRegistry) {
     if (!INDEXED_TYPES.has(part.type ?? '') || part.type === 'composite') {
       throw bad(`${at}.definition names a ${String(part.type)} parameter; components must be simple (not composite or special)`, `${at}.definition`)
     }
-    parseOrThrow(c.expression ?? '', `${at}.expression`)
+    parseOrThrow(typeof c.expression === 'string' ? c.expression : '', `${at}.expression`)
   })
 }
 
@@ -113,3 +114,5 @@ function parseOrThrow(expression: string, element: string) {
 function bad(diagnostics: string, element: string): FhirError {
   return invalid(diagnostics, { expression: [element], code: 'invalid' })
 }
+
+const listOf = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : [])

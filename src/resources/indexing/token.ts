@@ -23,15 +23,15 @@ export function indexTokenValue(rows: IndexRows, param: string, ord: number, typ
   if (typeof value !== 'object' || value === null) return
   const v = value as Record<string, unknown>
   if (type === 'Identifier') {
-    const typeConcept = v.type as { coding?: Coding[]; text?: string } | undefined
-    const typeCodings = typeConcept?.coding?.filter((c) => c.code) ?? []
+    const typeConcept = v.type as { coding?: unknown; text?: string } | undefined
+    const typeCodings = codingsOf(typeConcept?.coding).filter((c) => c.code)
     if (!typeCodings.length) return addToken(rows, param, ord, v.system, v.value, typeConcept?.text)
     for (const c of typeCodings) addToken(rows, param, ord, v.system, v.value, typeConcept?.text, c.system ?? null, c.code ?? null)
     return
   }
   if (type === 'ContactPoint') return addToken(rows, param, ord, v.system, v.value, null)
   if (type === 'CodeableConcept' || Array.isArray(v.coding)) {
-    const codings = (v.coding as Coding[] | undefined) ?? []
+    const codings = codingsOf(v.coding)
     for (const c of codings) addToken(rows, param, ord, c.system, c.code, c.display)
     // `:text` matches the display of any row: a text equal to a coding's display has its row already.
     if (typeof v.text === 'string' && !codings.some((c) => sameText(c.display, v.text as string))) addToken(rows, param, ord, null, null, v.text)
@@ -48,6 +48,14 @@ function addToken(rows: IndexRows, param: string, ord: number, system: unknown, 
   const d = typeof display === 'string' && display.trim() ? clip(normalizeText(display)) : null
   if (c === null && d === null) return
   rows.addToken(param, ord, { system: typeof system === 'string' && system !== '' ? clip(system) : null, code: c, display: d, typeSystem, typeCode })
+}
+
+/**
+ * The codings of a `coding` element. Validation reads an empty `{}`, `[]` or `""` as absent, as
+ * @medplum/core does, so such a value reaches the indexer where an array of Codings belongs.
+ */
+function codingsOf(value: unknown): Coding[] {
+  return Array.isArray(value) ? value.filter((c): c is Coding => typeof c === 'object' && c !== null) : []
 }
 
 function sameText(display: unknown, text: string): boolean {

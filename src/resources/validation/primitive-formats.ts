@@ -43,7 +43,8 @@ export function jsTypeOf(fhirType: string): string | undefined {
 /**
  * The same rules, messages and regular expressions as @medplum/core's validator (validationRegexes),
  * so that decisions match it: JSON type, non-blank strings of at most 1 MB, the format regex of the
- * type, integers for integer/positiveInt/unsignedInt with their signs.
+ * type, integers for integer/positiveInt/unsignedInt with their signs. One rule of its own: no
+ * U+0000 in any string, which @medplum/core lets into code and uri values.
  */
 export function compilePrimitiveCheck(fhirType: string): PrimitiveCheck {
   const jsType = jsTypes[fhirType]
@@ -60,12 +61,15 @@ export function compilePrimitiveCheck(fhirType: string): PrimitiveCheck {
     if (typeof value !== 'string') return wrongType(value)
     if (!hasNonWhitespace(value)) return BLANK
     if (value.length > MAX_STRING_LENGTH) return TOO_LONG
-    return regex && !regex.test(value) ? badFormat : undefined
+    if (regex && !regex.test(value)) return badFormat
+    // PostgreSQL text cannot hold U+0000, and the regexes of code, uri and their kin let it through.
+    return value.includes('\u0000') ? NUL_CHARACTER : undefined
   }
 }
 
 const BLANK: Problem = { text: 'String must contain non-whitespace content', hint: 'leave the element out instead of sending blank text' }
 const TOO_LONG: Problem = { text: 'String cannot be larger than 1 MB' }
+const NUL_CHARACTER: Problem = { text: 'Invalid character U+0000 (NUL)', hint: 'remove it: FHIR strings carry no control characters other than tab, carriage return and line feed' }
 const NOT_FINITE: Problem = { text: 'Invalid numeric value' }
 const NOT_INTEGER: Problem = { text: 'Expected number to be an integer' }
 const NOT_POSITIVE: Problem = { text: 'Expected number to be positive' }

@@ -3,6 +3,7 @@ import type { Database, ResourceTable } from '../db/database.js'
 import { PREPARED } from '../db/prepared-statements.js'
 import type { IndexRows } from './indexing/rows.js'
 import type { HistoryMethod, StoredResource } from './types.js'
+import { isRetryable } from './transaction.js'
 import { indexParams, insertVersionSql, replaceVersionSql, tablesWithRows } from './version-write-sql.js'
 
 /** The current-row view a writer needs before deciding create vs update. */
@@ -78,8 +79,17 @@ export class ResourceStore {
   }
 
   private async writeVersion(text: string, params: unknown[]): Promise<boolean> {
-    const { rows } = await this.db.executeQuery(CompiledQuery.raw(text, params))
-    return rows.length === 1
+    try {
+      const { rows } = await this.db.executeQuery(CompiledQuery.raw(text, params))
+      return rows.length === 1
+    } catch (e) {
+      // A statement of its own that PostgreSQL chose as a deadlock's victim (it queued for a row that
+      // two transaction Bundles locked in opposite orders) wrote nothing: answer "lost a race", and the
+      // repository reads the current version again and retries. Inside a transaction the whole
+      // transaction is aborted; withTransaction re-runs it.
+      if (!this.db.isTransaction && isRetryable(e)) return false
+      throw e
+    }
   }
 }
 

@@ -35,7 +35,8 @@ function sqlState(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-function isRetryable(e: unknown): boolean {
+/** A serialization failure or deadlock (40001, 40P01): the statement or transaction wrote nothing and can run again. */
+export function isRetryable(e: unknown): boolean {
   const code = sqlState(e)
   return code !== undefined && RETRYABLE.has(code)
 }

@@ -31,6 +31,9 @@ export function authorizeRoutes(core: AuthCore, accounts: Accounts): FastifyPlug
       if (err instanceof RedirectableError) return reply.redirect(redirectTo(err.redirectUri, { error: err.code, error_description: err.message, state: err.state }), 302)
       const locale = pickLocale(undefined, req.headers['accept-language'])
       if (err instanceof UntrustedRequestError) return sendPage(reply, locale, t(locale, 'errorTitle'), messageScreen(err.message), 400)
+      // Fastify's own refusals (a body that is not a form, invalid JSON, too large): the sender's fault.
+      const status = (err as { statusCode?: number }).statusCode
+      if (status !== undefined && status >= 400 && status < 500) return sendPage(reply, locale, t(locale, 'errorTitle'), messageScreen((err as Error).message), status)
       req.log.error({ err }, 'authorization page failed')
       return sendPage(reply, locale, t(locale, 'errorTitle'), messageScreen('Internal server error'), 500)
     })

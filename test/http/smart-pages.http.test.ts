@@ -78,6 +78,21 @@ describe('sign-in pages', () => {
     expect(cookie).toMatch(/SameSite=Lax/)
   })
 
+  it('answer a body that is not a form (invalid or empty JSON, a huge form) with a 4xx page, never a 500', async () => {
+    for (const path of ['/oauth2/signin', '/oauth2/otp', '/oauth2/consent', '/oauth2/clinic', '/oauth2/patient']) {
+      for (const [contentType, payload, status] of [
+        ['application/json', '%%', 400],
+        ['application/json', '', 400],
+        ['application/x-www-form-urlencoded', `login=${'x'.repeat(20_000)}`, 413],
+      ] as const) {
+        const res = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': contentType }, payload })
+        expect(res.statusCode, `${path} ${contentType} ${payload.slice(0, 10)}`).toBe(status)
+        expect(res.headers['content-type']).toMatch(/^text\/html/)
+        expect(res.body).toContain('This request cannot continue')
+      }
+    }
+  })
+
   it('serve the stylesheet the CSP allows', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/oauth2/assets/style.css' })
     expect(res.statusCode).toBe(200)

@@ -3,7 +3,7 @@ import type { Bundle, SearchParameter } from '@medplum/fhirtypes'
 import { ensureBaseSchema } from '../base-schema.js'
 import { isFullyAliased, withCompositeAliases } from './composite-alias.js'
 import { compileExpression, type Evaluator } from './expression.js'
-import type { CompositeComponent, SearchParamDef, SearchParamType, TypeSearchParams } from './search-param-def.js'
+import { listOf, type CompositeComponent, type SearchParamDef, type SearchParamType, type TypeSearchParams } from './search-param-def.js'
 import { isExtracted, withUnionAliases } from './union-alias.js'
 
 export type { CompositeComponent, ResourceColumn, SearchParamDef, SearchParamType, TypeSearchParams, UnionAlias } from './search-param-def.js'
@@ -26,7 +26,7 @@ export class SearchParamRegistry {
   ) {
     for (const sp of definitions) {
       if (sp.url) this.byUrl.set(sp.url, sp)
-      for (const base of Array.isArray(sp.base) ? sp.base : []) {
+      for (const base of listOf(sp.base)) {
         const list = this.byBase.get(base) ?? []
         list.push(sp)
         this.byBase.set(base, list)
@@ -98,7 +98,7 @@ export class SearchParamRegistry {
     const code = sp.code
     const type = sp.type as SearchParamType | undefined
     if (!code || !type || !sp.url) return undefined
-    // A tenant's SearchParameter passed validation, which reads an empty [] or {} as absent.
+    // Undefined, not [], without targets: a {} passed validation as absent (listOf).
     const base = { code, type, url: sp.url, description: sp.description, targets: Array.isArray(sp.target) ? sp.target : undefined }
     if (code === '_id') return { ...base, column: 'id' }
     if (code === '_lastUpdated') return { ...base, column: 'lastUpdated' }
@@ -108,7 +108,7 @@ export class SearchParamRegistry {
     if (!compiled) return undefined
     if (type !== 'composite') return { ...base, expression: sp.expression, evaluate: compiled.evaluate, rootKeys: compiled.rootKeys }
     const components: CompositeComponent[] = []
-    for (const c of Array.isArray(sp.component) ? sp.component : []) {
+    for (const c of listOf(sp.component)) {
       const componentType = this.definitionByUrl(c.definition ?? '')?.type as CompositeComponent['type'] | undefined
       if (!componentType || !c.expression || componentType === ('composite' as string) || componentType === ('special' as string)) return undefined
       components.push({ type: componentType, evaluate: componentEvaluator(c.expression), expression: c.expression, definition: c.definition })

@@ -4,6 +4,7 @@ import { invalid, type FhirError } from '../../errors.js'
 import { isResourceType } from '../validation/index.js'
 import { compileExpression } from './expression.js'
 import type { SearchParamRegistry } from './registry.js'
+import { listOf } from './search-param-def.js'
 
 /** Types a tenant's parameter can have: those with an index table (`special` needs an engine of its own). */
 const INDEXED_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'composite', 'quantity', 'uri'])
@@ -114,5 +115,3 @@ function parseOrThrow(expression: string, element: string) {
 function bad(diagnostics: string, element: string): FhirError {
   return invalid(diagnostics, { expression: [element], code: 'invalid' })
 }
-
-const listOf = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : [])

@@ -69,3 +69,6 @@ export interface TypeSearchParams {
    */
   readonly indexed: readonly SearchParamDef[]
 }
+
+/** A list element of a SearchParameter resource: validation lets an empty {} through where an array belongs. */
+export const listOf = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : [])

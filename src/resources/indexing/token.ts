@@ -51,11 +51,12 @@ function addToken(rows: IndexRows, param: string, ord: number, system: unknown, 
 }
 
 /**
- * The codings of a `coding` element. Validation reads an empty `{}`, `[]` or `""` as absent, as
- * @medplum/core does, so such a value reaches the indexer where an array of Codings belongs.
+ * The codings of a `coding` element. Validation reads an empty `{}` or `""` as absent, as
+ * @medplum/core does, so such a value reaches the indexer where an array of Codings belongs; the
+ * items of an array are checked objects. No copy: this runs for every concept of every create.
  */
 function codingsOf(value: unknown): Coding[] {
-  return Array.isArray(value) ? value.filter((c): c is Coding => typeof c === 'object' && c !== null) : []
+  return Array.isArray(value) ? (value as Coding[]) : []
 }
 
 function sameText(display: unknown, text: string): boolean {

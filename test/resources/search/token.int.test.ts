@@ -54,6 +54,18 @@ describe('search: token parameters', () => {
     expect(await matchIds(f.repo, scope, 'Observation', 'code:text=ate')).toEqual([])
   })
 
+  it('matches :text on words after punctuation, as LOINC names write them, and takes regex characters literally', async () => {
+    const scope = await f.newTenant()
+    const coded = (display: string): Observation => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '1975-2', display }] } })
+    const ids = await seed(f.repo, scope, [coded('Bilirubin.total [Mass/volume] in Serum or Plasma'), coded('Hemoglobin A1c/Hemoglobin.total in Blood'), coded('Subtotal (a+b)')])
+    expect(await matchIds(f.repo, scope, 'Observation', 'code:text=total')).toEqual(pick(ids, 0, 1))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code:text=volume')).toEqual(pick(ids, 0))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code:text=mass/vol')).toEqual(pick(ids, 0))
+    expect(await matchIds(f.repo, scope, 'Observation', `code:text=${encodeURIComponent('(a+b)')}`)).toEqual(pick(ids, 2))
+    expect(await matchIds(f.repo, scope, 'Observation', 'code:text=a.b')).toEqual([])
+    expect(await matchIds(f.repo, scope, 'Observation', 'code:text=otal')).toEqual([])
+  })
+
   it('matches Identifier system|value and :of-type on the identifier type coding', async () => {
     const scope = await f.newTenant()
     const ids = await seed(f.repo, scope, [

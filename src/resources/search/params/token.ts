@@ -2,13 +2,12 @@ import { sql, type RawBuilder } from 'kysely'
 import { clip, normalizeText } from '../../indexing/normalize.js'
 import { splitUnescaped, unescapeValue } from '../escapes.js'
 import type { CodeSetExpansion, CodeSetValue, TokenValue } from '../types.js'
-import { likeLiteral } from './string.js'
 import { badValue, type ParamType } from './param-type.js'
 
 /**
  * token (https://hl7.org/fhir/R4/search.html#token): `code`, `system|code`, `|code` (no system),
- * `system|` (any code of the system); `:text` (display / CodeableConcept.text, by word prefix,
- * case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers; `:in` / `:not-in`
+ * `system|` (any code of the system); `:text` (display / CodeableConcept.text, by word prefix, words
+ * split at anything not a letter or digit, case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers; `:in` / `:not-in`
  * a ValueSet (id or canonical url) and `:below` / `:above` a code's CodeSystem hierarchy, both
  * expanded from the tenant's terminology by code-sets.ts. Codes compare case-sensitively.
  */
@@ -62,11 +61,15 @@ export function parseToken(parts: string[], raw: string, ctx: { name: string }):
   return { kind: 'token', system: clip(system), code: clip(code) }
 }
 
+/** `text` as a literal inside a PostgreSQL regular expression: every character but letters, digits and spaces escaped. */
+const regexLiteral = (text: string) => text.replace(/[^\p{L}\p{N} ]/gu, (c) => `\\${c}`)
+
 export function tokenWhere(x: string, v: TokenValue): RawBuilder<unknown> {
   const col = (c: string) => sql.ref(`${x}.${c}`)
   if (v.text !== undefined) {
-    const word = likeLiteral(v.text)
-    return sql`(${col('display')} LIKE ${`${word}%`} OR ${col('display')} LIKE ${`% ${word}%`})`
+    // A word starts the text or follows any character that is not a letter or digit, as _text splits
+    // words (full-text.ts): `total` finds "Bilirubin.total [Mass/volume]", `volume` finds it too.
+    return sql`${col('display')} ~ ${`(^|[^[:alnum:]])${regexLiteral(v.text)}`}`
   }
   const conditions: RawBuilder<unknown>[] = []
   if (v.code !== undefined) conditions.push(sql`${col('code')} = ${v.code}`)

@@ -17,8 +17,8 @@ import { entriesOf, linkPath } from '../setup/outcome.js'
  * (test/fixtures/search-oracle). Every kind of search the issue names that the oracle can judge:
  * string (default, :exact, :contains), token (code, system|code, system|, :not, :text), reference,
  * uri, date with every prefix at every precision, number and quantity with prefixes and implicit
- * precision, units and composites, AND, OR, :missing, chains, _has, paging through small pages, and
- * _sort ascending and descending. Each search must return exactly the oracle's resources, with
+ * precision, units and composites, AND, OR, :missing, chains, _has, paging through small pages,
+ * _include and _revinclude, and _sort ascending and descending. Each search must return exactly the oracle's resources, with
  * _total=accurate equal to their number.
  */
 /** A wider sweep: SEARCH_ORACLE_SEED=n SEARCH_ORACLE_SCALE=10 npx vitest run test/http/search-oracle.http.test.ts */
@@ -69,6 +69,23 @@ async function search(type: string, query: string): Promise<{ ids: string[]; tot
   return { ids, total }
 }
 
+/** The `Type/id` of every entry of every page of a search, by search.mode. */
+async function entriesByMode(type: string, query: string, pageSize: number): Promise<{ match: Set<string>; include: Set<string>; outcome: number; error?: string }> {
+  const found = { match: new Set<string>(), include: new Set<string>(), outcome: 0 }
+  let path: string | undefined = `/${type}?${query}&_count=${pageSize}`
+  while (path) {
+    const res = await tenant.request('GET', path, { headers: { prefer: 'handling=strict' } })
+    if (res.statusCode !== 200) return { ...found, error: `${res.statusCode} ${res.body.slice(0, 300)}` }
+    const bundle = res.json<Bundle>()
+    for (const e of bundle.entry ?? []) {
+      if (e.search?.mode === 'outcome') found.outcome++
+      else found[e.search!.mode as 'match' | 'include'].add(`${e.resource!.resourceType}/${e.resource!.id}`)
+    }
+    path = linkPath(bundle, 'next', tenant.tenantId)
+  }
+  return found
+}
+
 /** Runs `count` cases from `make`; returns the disagreements, and how many cases had a non-empty answer. */
 async function check(count: number, make: () => OracleCase | undefined): Promise<{ ran: Map<string, number>; nonEmpty: number; wrong: string[] }> {
   const ran = new Map<string, number>()
@@ -113,6 +130,31 @@ describe.sequential('search results equal a FHIRPath oracle over imported Synthe
     expect(wrong).toEqual([])
     expect(ran.size).toBe(4)
     expect(nonEmpty).toBeGreaterThan(40 * SCALE)
+  }, 300_000)
+
+  it('adds with _include and _revinclude exactly what the matches reference or are referenced by, page after page', async () => {
+    const wrong: string[] = []
+    let checked = 0
+    let nonEmpty = 0
+    for (let attempt = 0; attempt < 2000 && checked < 60 * SCALE; attempt++) {
+      const c = maker.include()
+      if (!c) continue
+      const matches = new Set(maker.byType.get(c.type)!.filter(c.matches).map((r) => `${c.type}/${r.id}`))
+      // Pages small enough that no page reaches the 1,000 included resources a page holds at most.
+      const got = await entriesByMode(c.type, c.query, 20)
+      checked++
+      if (c.included.size) nonEmpty++
+      const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x))
+      // Each page includes what its own matches reference, which may be a match of another page: only
+      // the included resources that are no match anywhere are compared.
+      const includedOnly = new Set([...got.include].filter((ref) => !matches.has(ref)))
+      if (got.error || got.outcome || !same(got.match, matches) || !same(includedOnly, c.included)) {
+        wrong.push(`${c.type}?${c.query}: ${got.error ?? `matches ${got.match.size}/${matches.size}, included ${got.include.size}/${c.included.size}, outcomes ${got.outcome}`}`)
+      }
+    }
+    expect(wrong).toEqual([])
+    expect(checked).toBe(60 * SCALE)
+    expect(nonEmpty).toBeGreaterThan(10 * SCALE)
   }, 300_000)
 
   it('orders _sort results by the lowest value ascending and the highest descending, every page in turn', async () => {

@@ -7,9 +7,10 @@ import { badValue, type ParamType } from './param-type.js'
 /**
  * token (https://hl7.org/fhir/R4/search.html#token): `code`, `system|code`, `|code` (no system),
  * `system|` (any code of the system); `:text` (display / CodeableConcept.text, by word prefix, words
- * split at anything not a letter or digit, case- and accent-insensitive); `:of-type=typeSystem|typeCode|value` for identifiers; `:in` / `:not-in`
- * a ValueSet (id or canonical url) and `:below` / `:above` a code's CodeSystem hierarchy, both
- * expanded from the tenant's terminology by code-sets.ts. Codes compare case-sensitively.
+ * split at anything not a letter or digit, case- and accent-insensitive);
+ * `:of-type=typeSystem|typeCode|value` for identifiers; `:in` / `:not-in` a ValueSet (id or canonical
+ * url) and `:below` / `:above` a code's CodeSystem hierarchy, both expanded from the tenant's
+ * terminology by code-sets.ts. Codes compare case-sensitively.
  */
 export const tokenParam: ParamType<TokenValue | CodeSetValue> = {
   table: 'search_token',
